@@ -46,7 +46,9 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         e = os.environ if env is None else env
-        missing = [n for n in ("DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "DISTRIBUTION_ID") if not e.get(n)]
+        missing = [
+            n for n in ("DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "DISTRIBUTION_ID") if not e.get(n)
+        ]
         if missing:
             raise RuntimeError(f"missing environment variables: {', '.join(missing)}")
         return cls(

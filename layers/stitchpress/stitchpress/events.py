@@ -1,0 +1,77 @@
+"""S3 event notifications -> the changes to apply. Accepts a raw S3 event or an SQS message body
+that carries one (the production path S3 -> SQS -> Lambda)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import unquote_plus
+
+from .storage import DRAFTS_PREFIX
+
+
+@dataclass(frozen=True)
+class DraftChange:
+    bucket: str
+    key: str  # URL-decoded
+    kind: Literal["put", "delete"]
+    version_id: str | None = None
+    etag: str | None = None
+    sequencer: str | None = None
+    event_time: str = ""
+
+    @property
+    def identity(self) -> str:
+        """What makes two deliveries of the same S3 event the same (idempotency key material)."""
+        return "|".join(
+            (self.bucket, self.key, self.kind, self.version_id or "", self.etag or "", self.sequencer or "")
+        )
+
+
+def is_test_event(body: Mapping[str, Any]) -> bool:
+    """S3 sends one s3:TestEvent when a notification is configured; it carries no records."""
+    return body.get("Event") == "s3:TestEvent"
+
+
+def is_draft_key(key: str) -> bool:
+    return key.startswith(DRAFTS_PREFIX) and key.endswith(".md") and "/../" not in key
+
+
+def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
+    """The draft changes in an S3 event. Records for other keys or event kinds are dropped."""
+    out: list[DraftChange] = []
+    for record in event.get("Records", []):
+        if record.get("eventSource") != "aws:s3":
+            continue
+        name = str(record.get("eventName", ""))
+        kind: Literal["put", "delete"]
+        if name.startswith("ObjectCreated"):
+            kind = "put"
+        elif name.startswith("ObjectRemoved"):
+            kind = "delete"
+        else:
+            continue
+        s3 = record["s3"]
+        obj = s3["object"]
+        # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
+        key = unquote_plus(obj["key"])
+        if not is_draft_key(key):
+            continue
+        out.append(
+            DraftChange(
+                bucket=s3["bucket"]["name"],
+                key=key,
+                kind=kind,
+                version_id=obj.get("versionId") or None,
+                etag=(obj.get("eTag") or None),
+                sequencer=obj.get("sequencer") or None,
+                event_time=str(record.get("eventTime", "")),
+            )
+        )
+    return out
+
+
+def batch_id(parts: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()

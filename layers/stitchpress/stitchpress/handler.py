@@ -1,0 +1,89 @@
+"""The Lambda entry point (functions/publish/app.py re-exports `handler`).
+
+S3 -> SQS -> Lambda in production: each SQS message carries one S3 event; failures are reported
+per message (partial batch response) so only they are retried and, in the end, dead-lettered.
+A raw S3 event is accepted too, for `sam local invoke -e events/s3-put.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from .events import DraftChange, batch_id, changes_from_s3_event, is_test_event
+from .publish import Outcome, Publisher
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+_METRIC = {"published": "DraftsPublished", "rejected": "DraftsRejected", "unpublished": "DraftsUnpublished"}
+
+
+@lru_cache(maxsize=1)
+def publisher() -> Publisher:
+    """Built once per execution environment, on first use (keeps the import cheap)."""
+    import boto3
+
+    from .config import Config
+
+    session = boto3.session.Session()
+    return Publisher(
+        Config.from_env(),
+        s3=session.client("s3"),
+        dynamodb=session.client("dynamodb"),
+        cloudfront=session.client("cloudfront"),
+    )
+
+
+def apply(change: DraftChange) -> Outcome:
+    logger.append_keys(draft=change.key)
+    outcome = publisher().apply(change)
+    log = logger.warning if outcome.status == "rejected" else logger.info
+    log(
+        f"{outcome.status}: {change.key}",
+        status=outcome.status,
+        url=outcome.url,
+        messages=[m.format(change.key) for m in outcome.messages],
+        changed=len(outcome.changed),
+    )
+    if outcome.status in _METRIC:
+        metrics.add_metric(name=_METRIC[outcome.status], unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+def record_handler(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if is_test_event(body):
+        return
+    for change in changes_from_s3_event(body):
+        apply(change)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    pub = publisher()
+    pub.begin()
+    records = event.get("Records", [])
+    ids: list[str] = []
+    try:
+        if records and records[0].get("eventSource") == "aws:sqs":
+            ids = [str(r.get("messageId", "")) for r in records]
+            return dict(process_partial_response(event, record_handler, processor, context))
+        # A raw S3 event: any failure fails the invocation, and Lambda retries it.
+        changes = changes_from_s3_event(event)
+        ids = [c.identity for c in changes]
+        outcomes = [apply(c) for c in changes]
+        return {"outcomes": [{"key": o.key, "status": o.status, "url": o.url} for o in outcomes]}
+    finally:
+        pub.flush(batch_id(ids))

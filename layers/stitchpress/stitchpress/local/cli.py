@@ -1,0 +1,37 @@
+"""`stitchpress local up`: keep an embedded AWS, the publish worker and a preview server running."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    up = sub.add_parser("up", help="run until Ctrl-C; uploads to the drafts bucket publish automatically")
+    up.add_argument(
+        "--port", type=int, default=4566, help="port of the embedded AWS endpoint (0: any free port)"
+    )
+    up.add_argument(
+        "--preview-port", type=int, default=8000, help="port of the site preview (0: any free port)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from .session import local_stack
+
+    with local_stack(port=args.port, preview_port=args.preview_port) as local:
+        for k, v in local.stack.outputs(local.endpoint, local.site_url).items():
+            print(f"{k}={v}", flush=True)
+        print(
+            f"# publish: aws s3 cp my-post.md s3://{local.stack.config.drafts_bucket}/drafts/ "
+            f"--endpoint-url {local.endpoint}",
+            flush=True,
+        )
+        print("# Ctrl-C to stop", flush=True)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        stop.wait()
+    return 0

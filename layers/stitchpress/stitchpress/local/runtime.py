@@ -1,0 +1,200 @@
+"""Embedded AWS (moto's server, in-process), the queue poller that stands in for Lambda's SQS
+event source mapping, and a preview HTTP server that serves the site bucket like CloudFront."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .stack import Stack
+
+REGION = "us-east-1"
+# moto accepts any credentials; these keep boto3 from looking for real ones.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@contextmanager
+def embedded_aws(port: int = 0) -> Iterator[str]:
+    """Start moto's server on 127.0.0.1 and point every boto3 client in this process at it.
+
+    Yields the endpoint URL. Environment changes are undone on exit.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    host, bound = server.get_host_and_port()
+    endpoint = f"http://{host}:{bound}"
+    env = {
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@dataclass
+class LocalContext:
+    """The parts of Lambda's context object that Powertools reads."""
+
+    function_name: str = "PublishFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:PublishFunction"
+    aws_request_id: str = ""
+    log_group_name: str = "/aws/lambda/PublishFunction"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+class QueueWorker:
+    """Polls the publish queue and invokes the handler with Lambda-shaped SQS batches.
+
+    Like the event source mapping: messages the handler reports as failed stay on the queue and
+    come back (here after RETRY_DELAY seconds instead of the visibility timeout) until the
+    redrive policy moves them to the dead-letter queue.
+    """
+
+    RETRY_DELAY = 1
+
+    def __init__(self, stack: Stack, sqs: Any, handler: Handler, *, batch_size: int = 10) -> None:
+        self.stack = stack
+        self.sqs = sqs
+        self.handler = handler
+        self.batch_size = batch_size
+        self.invocations = 0
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._queue_arn = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    def poll_once(self, wait_seconds: int = 1) -> int:
+        resp = self.sqs.receive_message(
+            QueueUrl=self.stack.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+        )
+        messages = resp.get("Messages", [])
+        if not messages:
+            return 0
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m.get("MD5OfBody", ""),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self._queue_arn,
+                    "awsRegion": self.stack.region,
+                }
+                for m in messages
+            ]
+        }
+        self.invocations += 1
+        response = self.handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        for m in messages:
+            if m["MessageId"] in failed:
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.stack.queue_url,
+                    ReceiptHandle=m["ReceiptHandle"],
+                    VisibilityTimeout=self.RETRY_DELAY,
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return len(messages)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="stitchpress-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception as e:  # a crashed invocation: keep polling, like Lambda would
+                self.errors.append(e)
+                time.sleep(0.5)
+
+
+def serve_site(s3: Any, bucket: str, port: int = 0) -> ThreadingHTTPServer:
+    """Serve the site bucket on 127.0.0.1, mapping /path/ to /path/index.html as the
+    CloudFront Function does, and answering 404 with /404.html."""
+
+    class SiteHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._serve(head=False)
+
+        def do_HEAD(self) -> None:
+            self._serve(head=True)
+
+        def _serve(self, *, head: bool) -> None:
+            path = unquote(urlsplit(self.path).path)
+            key = path.lstrip("/")
+            if key == "" or key.endswith("/"):
+                key += "index.html"
+            status, obj = 200, _get(key)
+            if obj is None and "." not in key.rsplit("/", 1)[-1]:
+                self.send_response(301)
+                self.send_header("Location", path + "/")
+                self.end_headers()
+                return
+            if obj is None:
+                status, obj = 404, _get("404.html")
+            body = obj["Body"].read() if obj else b"not found"
+            self.send_response(status)
+            self.send_header("Content-Type", obj["ContentType"] if obj else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    def _get(key: str) -> Any:
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)
+        except s3.exceptions.ClientError:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), SiteHandler)
+    threading.Thread(target=server.serve_forever, name="stitchpress-preview", daemon=True).start()
+    return server

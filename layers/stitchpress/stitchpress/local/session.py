@@ -1,0 +1,129 @@
+"""One running local stack: embedded AWS + resources + queue worker (+ optional preview server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from ..model import SiteSettings
+from ..storage import report_key
+from .runtime import QueueWorker, embedded_aws, serve_site
+from .stack import Stack, create_stack, site_bucket_name
+
+# Quiet, local-friendly Powertools settings (the same variables template.yaml sets in AWS).
+LOCAL_POWERTOOLS = {
+    "POWERTOOLS_SERVICE_NAME": "stitchpress",
+    "POWERTOOLS_METRICS_NAMESPACE": "stitchpress",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class LocalRun:
+    endpoint: str
+    stack: Stack
+    session: Any
+    worker: QueueWorker
+    site_url: str
+    preview: ThreadingHTTPServer | None
+
+    def client(self, name: str) -> Any:
+        return self.session.client(name)
+
+    def upload(self, path: Path, key: str | None = None) -> tuple[str, str | None]:
+        """Upload a draft as a writer would; returns (key, version id)."""
+        key = key or f"drafts/{path.name}"
+        resp = self.client("s3").put_object(
+            Bucket=self.stack.config.drafts_bucket, Key=key, Body=path.read_bytes()
+        )
+        return key, resp.get("VersionId")
+
+    def wait_for_reports(
+        self, uploads: Iterable[tuple[str, str | None]], timeout: float = 60
+    ) -> dict[str, Any]:
+        """Block until each upload's report names its version (the worker has processed it)."""
+        s3 = self.client("s3")
+        pending = dict(uploads)
+        reports: dict[str, Any] = {}
+        deadline = time.monotonic() + timeout
+        while pending:
+            for key, version in list(pending.items()):
+                try:
+                    body = s3.get_object(Bucket=self.stack.config.drafts_bucket, Key=report_key(key))[
+                        "Body"
+                    ].read()
+                except s3.exceptions.ClientError:
+                    continue
+                report = json.loads(body)
+                if version is None or report.get("version_id") == version:
+                    reports[key] = report
+                    del pending[key]
+            if pending:
+                if self.worker.errors:
+                    raise RuntimeError(f"the publish worker failed: {self.worker.errors[-1]!r}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no report after {timeout:.0f}s for: {', '.join(sorted(pending))}")
+                time.sleep(0.1)
+        return reports
+
+    def download_site(self, dest: Path) -> list[str]:
+        s3 = self.client("s3")
+        keys: list[str] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.stack.config.site_bucket):
+            for obj in page.get("Contents", []):
+                target = dest / obj["Key"]
+                if not target.resolve().is_relative_to(dest.resolve()):
+                    continue  # never write outside dest, whatever the key says
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(
+                    s3.get_object(Bucket=self.stack.config.site_bucket, Key=obj["Key"])["Body"].read()
+                )
+                keys.append(obj["Key"])
+        return sorted(keys)
+
+
+@contextmanager
+def local_stack(
+    *, port: int = 0, preview_port: int | None = None, site: SiteSettings | None = None
+) -> Iterator[LocalRun]:
+    """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP."""
+    import boto3
+
+    with embedded_aws(port) as endpoint:
+        session = boto3.session.Session()
+        site = site or SiteSettings()
+        preview = None
+        if preview_port is not None:
+            preview = serve_site(session.client("s3"), site_bucket_name(), preview_port)
+            site = SiteSettings(
+                **{**site.__dict__, "base_url": f"http://127.0.0.1:{preview.server_address[1]}"}
+            )
+        stack = create_stack(session, site=site)
+        saved = {k: os.environ.get(k) for k in (*LOCAL_POWERTOOLS, *stack.config.to_env())}
+        os.environ.update({**LOCAL_POWERTOOLS, **stack.config.to_env()})
+        from .. import handler as handler_module
+
+        handler_module.publisher.cache_clear()
+        worker = QueueWorker(stack, session.client("sqs"), handler_module.handler)
+        worker.start()
+        try:
+            yield LocalRun(endpoint, stack, session, worker, site.base_url, preview)
+        finally:
+            worker.stop()
+            if preview is not None:
+                preview.shutdown()
+            handler_module.publisher.cache_clear()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

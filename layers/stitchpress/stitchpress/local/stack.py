@@ -1,0 +1,171 @@
+"""Create, on any endpoint (moto's server locally), the resources template.yaml declares.
+
+The constants below describe what is created; tests/unit/test_template.py compares them with
+template.yaml so the local stack and the deployed one cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import Config
+from ..model import SiteSettings
+
+# Logical id in template.yaml -> resource type created here.
+RESOURCES: dict[str, str] = {
+    "DraftsBucket": "AWS::S3::Bucket",
+    "SiteBucket": "AWS::S3::Bucket",
+    "IndexTable": "AWS::DynamoDB::Table",
+    "IdempotencyTable": "AWS::DynamoDB::Table",
+    "PublishQueue": "AWS::SQS::Queue",
+    "PublishDeadLetterQueue": "AWS::SQS::Queue",
+    "Distribution": "AWS::CloudFront::Distribution",
+}
+INDEX_KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+IDEMPOTENCY_KEY_SCHEMA = [{"AttributeName": "id", "KeyType": "HASH"}]
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+NOTIFICATION_EVENTS = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+NOTIFICATION_PREFIX = "drafts/"
+NOTIFICATION_SUFFIX = ".md"
+MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
+VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
+STACK_NAME = "stitchpress"
+
+
+def site_bucket_name(name: str = STACK_NAME) -> str:
+    return f"{name}-site"
+
+
+@dataclass(frozen=True)
+class Stack:
+    config: Config
+    queue_url: str
+    dlq_url: str
+    region: str
+
+    def outputs(self, endpoint: str, site_url: str) -> dict[str, str]:
+        return {
+            "endpoint": endpoint,
+            "region": self.region,
+            "drafts_bucket": self.config.drafts_bucket,
+            "site_bucket": self.config.site_bucket,
+            "table": self.config.index_table,
+            "distribution_id": self.config.distribution_id,
+            "site_url": site_url,
+        }
+
+
+def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | None = None) -> Stack:
+    s3 = session.client("s3")
+    sqs = session.client("sqs")
+    ddb = session.client("dynamodb")
+    cloudfront = session.client("cloudfront")
+    region = session.region_name
+    drafts, site_bucket = f"{name}-drafts", site_bucket_name(name)
+
+    for bucket in (drafts, site_bucket):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_public_access_block(
+            Bucket=bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+    s3.put_bucket_versioning(Bucket=drafts, VersioningConfiguration={"Status": "Enabled"})
+
+    dlq_url = sqs.create_queue(QueueName=f"{name}-publish-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    queue_url = sqs.create_queue(
+        QueueName=f"{name}-publish",
+        Attributes={
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
+            ),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s3.put_bucket_notification_configuration(
+        Bucket=drafts,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": NOTIFICATION_EVENTS,
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": "prefix", "Value": NOTIFICATION_PREFIX},
+                                {"Name": "suffix", "Value": NOTIFICATION_SUFFIX},
+                            ]
+                        }
+                    },
+                }
+            ]
+        },
+    )
+
+    index_table, idem_table = f"{name}-index", f"{name}-idempotency"
+    ddb.create_table(
+        TableName=index_table,
+        KeySchema=INDEX_KEY_SCHEMA,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName=idem_table,
+        KeySchema=IDEMPOTENCY_KEY_SCHEMA,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.update_time_to_live(
+        TableName=idem_table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE},
+    )
+
+    dist = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": f"{name}-site",
+            "Comment": f"{name} site",
+            "Enabled": True,
+            "DefaultRootObject": "index.html",
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "site",
+                        "DomainName": f"{site_bucket}.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "site",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "Compress": True,
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",  # AWS managed CachingOptimized
+            },
+        }
+    )["Distribution"]
+
+    config = Config(
+        drafts_bucket=drafts,
+        site_bucket=site_bucket,
+        index_table=index_table,
+        idempotency_table=idem_table,
+        distribution_id=dist["Id"],
+        site=site or SiteSettings(),
+    )
+    return Stack(config=config, queue_url=queue_url, dlq_url=dlq_url, region=region)

@@ -1,0 +1,165 @@
+"""Markdown -> safe HTML fragment, plus the headings a table of contents needs.
+
+Safety rules (issue 4): raw HTML in Markdown is shown as text (markdown-it "js-default" preset,
+html=False); link and image destinations must pass `is_safe_url`, an allowlist of schemes checked
+after undoing every obfuscation a browser would undo; no inline `style` attributes are emitted
+(table alignment becomes a class) so the pages work under a strict Content-Security-Policy.
+Heading ids are prefixed with "h-" so they cannot clobber page globals or the theme's own ids.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+
+HEADING_ID_PREFIX = "h-"
+_MAX_SLUG = 64
+
+# Schemes a reader may follow from a post. Everything else with a scheme is dropped (rendered
+# as plain text), which also covers ones nobody thought of (e.g. "livescript:", "ms-its:").
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel", "ftp", "ftps"})
+_SAFE_DATA = re.compile(r"data:image/(?:gif|png|jpeg|webp)[;,]")
+# Browsers drop ASCII tab/newline anywhere in a URL and C0 controls/space at its ends; we drop
+# every control and whitespace character anywhere, which is stricter.
+_IGNORED = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff\s]+")
+_SCHEME = re.compile(r"^([^/?#]*?):")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str
+    headings: tuple[Heading, ...]
+
+
+def is_safe_url(url: str) -> bool:
+    """True when a link/image destination may be emitted as href/src.
+
+    Relative URLs, fragments and the schemes in _SAFE_SCHEMES pass; so do raster `data:image/`
+    URLs (not SVG). The check runs on the URL as a browser would see it after HTML entity and
+    percent decoding (repeated, so double encoding does not help), with whitespace and control
+    characters removed and case folded.
+    """
+    text = url
+    for _ in range(3):
+        decoded = unquote(html.unescape(text))
+        if decoded == text:
+            break
+        text = decoded
+    text = unicodedata.normalize("NFKC", _IGNORED.sub("", text)).casefold()
+    text = _IGNORED.sub("", text)
+    match = _SCHEME.match(text)
+    if match is None:
+        return True  # relative path, "//host/...", "?query" or "#fragment"
+    scheme = match.group(1)
+    if scheme in _SAFE_SCHEMES:
+        return True
+    return scheme == "data" and _SAFE_DATA.match(text) is not None
+
+
+def heading_slug(text: str) -> str:
+    """Unicode-friendly slug: letters and digits of any script survive, the rest becomes "-"."""
+    slug = unicodedata.normalize("NFKC", text).casefold()
+    slug = re.sub(r"[^\w\s-]+", "", slug)
+    slug = re.sub(r"[\s_-]+", "-", slug).strip("-")
+    return slug[:_MAX_SLUG].rstrip("-")
+
+
+def render_markdown(markdown: str) -> RenderedBody:
+    """Render a post body. Pure; safe for untrusted input (see the module docstring)."""
+    md = _markdown_it()
+    env: MutableMapping[str, Any] = {}
+    tokens = md.parse(markdown, env)
+    body = md.renderer.render(tokens, md.options, env)
+    return RenderedBody(html=body, headings=tuple(env.get("stitchpress_headings", ())))
+
+
+@cache
+def _markdown_it() -> MarkdownIt:
+    # Built on first use: keeps `import stitchpress.render` cheap on a Lambda cold start.
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    md = MarkdownIt("js-default", {"html": False, "linkify": False, "highlight": _highlight})
+    md.enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
+    md.core.ruler.push("stitchpress_headings", _heading_ids)
+    md.core.ruler.push("stitchpress_no_styles", _alignment_classes)
+    return md
+
+
+def _heading_ids(state: StateCore) -> None:
+    used: set[str] = set()
+    headings: list[Heading] = []
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or i + 1 >= len(tokens):
+            continue
+        text = _inline_text(tokens[i + 1].children or [])
+        base = HEADING_ID_PREFIX + (heading_slug(text) or "section")
+        ident, n = base, 1
+        while ident in used:
+            n += 1
+            ident = f"{base}-{n}"
+        used.add(ident)
+        token.attrSet("id", ident)
+        headings.append(Heading(level=int(token.tag[1]), id=ident, text=text))
+    state.env["stitchpress_headings"] = headings
+
+
+def _inline_text(children: Sequence[Any]) -> str:
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
+def _alignment_classes(state: StateCore) -> None:
+    # markdown-it aligns table cells with style="text-align:..."; a CSP without
+    # 'unsafe-inline' would ignore that, so use classes the theme's CSS defines.
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open"):
+            style = token.attrGet("style")
+            if isinstance(style, str) and style.startswith("text-align:"):
+                del token.attrs["style"]
+                token.attrJoin("class", "align-" + style.removeprefix("text-align:"))
+
+
+_LANG = re.compile(r"^[A-Za-z0-9_+#.-]{1,40}$")
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    """Pygments highlighting with static CSS classes; "" lets markdown-it escape it as is."""
+    if not lang or not _LANG.match(lang):
+        return ""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_by_name(lang)
+    except ClassNotFound:
+        return ""
+    body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{body}</code></pre>'

@@ -1,0 +1,147 @@
+"""S3 adapters: the drafts bucket (read drafts, write reports, read theme overrides) and the
+site bucket (write only what changed).
+
+Thin on purpose: no publishing logic here, only S3 calls and their error mapping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+REPORTS_PREFIX = "reports/"
+THEME_PREFIX = "theme/"
+DRAFTS_PREFIX = "drafts/"
+
+# Browsers revalidate after 5 minutes; CloudFront keeps pages a day and we invalidate on change.
+PAGE_CACHE_CONTROL = "public, max-age=300, s-maxage=86400"
+ASSET_CACHE_CONTROL = "public, max-age=86400"
+
+
+@dataclass(frozen=True)
+class DraftObject:
+    key: str
+    data: bytes
+    version_id: str | None
+    etag: str
+    last_modified: str
+
+
+class NotFound(Exception):
+    """The object (or the version the event names) does not exist."""
+
+
+def _not_found(error: Any) -> bool:
+    code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+    return code in {"NoSuchKey", "404", "NoSuchVersion", "NotFound"}
+
+
+class DraftStore:
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+
+    def get(self, key: str, version_id: str | None = None, *, max_bytes: int | None = None) -> DraftObject:
+        """Read exactly the version the event names (the latest when it names none).
+
+        With `max_bytes`, reads at most one byte more than the limit so an oversized upload
+        is detected without downloading all of it.
+        """
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            kwargs["VersionId"] = version_id
+        if max_bytes is not None:
+            kwargs["Range"] = f"bytes=0-{max_bytes}"
+        try:
+            resp = self.s3.get_object(**kwargs)
+        except self.s3.exceptions.ClientError as e:
+            if _not_found(e):
+                raise NotFound(key) from e
+            raise
+        data = resp["Body"].read()
+        return DraftObject(
+            key=key,
+            data=data,
+            version_id=resp.get("VersionId") if resp.get("VersionId") not in (None, "null") else None,
+            etag=str(resp.get("ETag", "")).strip('"'),
+            last_modified=resp["LastModified"].isoformat() if resp.get("LastModified") else "",
+        )
+
+    def put_report(self, draft_key: str, report: dict[str, Any]) -> str:
+        key = report_key(draft_key)
+        body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True).encode()
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"
+        )
+        return key
+
+    def theme_overrides(self) -> dict[str, str]:
+        """Templates a writer uploaded under theme/ (name -> source). Undecodable files are skipped."""
+        out: dict[str, str] = {}
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=THEME_PREFIX):
+            for obj in page.get("Contents", []):
+                name = obj["Key"][len(THEME_PREFIX) :]
+                if not name or "/" in name:
+                    continue
+                data = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                try:
+                    out[name] = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+        return out
+
+
+def report_key(draft_key: str) -> str:
+    """reports/<draft key without drafts/>.json — outside drafts/, so it never triggers a publish."""
+    name = draft_key[len(DRAFTS_PREFIX) :] if draft_key.startswith(DRAFTS_PREFIX) else draft_key
+    return f"{REPORTS_PREFIX}{name}.json"
+
+
+class SiteStore:
+    """The public site bucket. Writes are skipped when the bytes are already there, so unchanged
+    pages are neither rewritten nor invalidated."""
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+
+    def put_if_changed(self, key: str, body: bytes, content_type: str, cache_control: str) -> bool:
+        digest = hashlib.sha256(body).hexdigest()
+        if self.digest(key) == digest:
+            return False
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            CacheControl=cache_control,
+            Metadata={"sha256": digest},
+        )
+        return True
+
+    def digest(self, key: str) -> str | None:
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        except self.s3.exceptions.ClientError as e:
+            if _not_found(e):
+                return None
+            raise
+        return str(head.get("Metadata", {}).get("sha256", "")) or None
+
+    def delete(self, key: str) -> bool:
+        """Delete the object; False when it was not there (nothing to invalidate)."""
+        if self.digest(key) is None:
+            return False
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
+        return True
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        except self.s3.exceptions.ClientError as e:
+            if _not_found(e):
+                return None
+            raise

@@ -1,0 +1,104 @@
+"""End to end: a real boto3 client uploads to the embedded local stack; S3 notifies SQS; the
+worker invokes the handler; we read the published site back over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import boto3
+import pytest
+from stitchpress.local.session import LocalRun, local_stack
+
+from tests.conftest import EXAMPLE_DRAFT, ROOT
+
+pytestmark = pytest.mark.e2e
+TITLE = "Metaの6000億ドルAI投資、その真意と業界への波紋とは？"
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalRun]:
+    with local_stack(preview_port=0) as run:
+        yield run
+
+
+def fetch(local: LocalRun, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(local.site_url + quote(path), timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_upload_publishes_automatically(local: LocalRun) -> None:
+    # A writer's own client, configured only by the endpoint the stack prints.
+    s3 = boto3.client("s3", endpoint_url=local.endpoint)
+    put = s3.put_object(
+        Bucket=local.stack.config.drafts_bucket,
+        Key="drafts/2025-09-21-meta-ai-investment.md",
+        Body=EXAMPLE_DRAFT.read_bytes(),
+    )
+    reports = local.wait_for_reports([("drafts/2025-09-21-meta-ai-investment.md", put.get("VersionId"))])
+    assert reports["drafts/2025-09-21-meta-ai-investment.md"]["status"] == "published"
+
+    status, html = fetch(local, "/2025/09/21/meta-ai-investment/")
+    assert status == 200
+    assert TITLE in html
+    assert "---END---" not in html
+    assert "しかし、それだけではありません。" in html
+    status, tag_page = fetch(local, "/tags/最新ニュース/")
+    assert status == 200
+    assert (
+        "/2025/09/21/meta-ai-investment/" in tag_page or quote("/2025/09/21/meta-ai-investment/") in tag_page
+    )
+
+
+def test_bad_draft_is_reported_and_site_unchanged(local: LocalRun) -> None:
+    s3 = boto3.client("s3", endpoint_url=local.endpoint)
+    site = local.stack.config.site_bucket
+    before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=site).get("Contents", [])}
+    put = s3.put_object(
+        Bucket=local.stack.config.drafts_bucket,
+        Key="drafts/2025-11-01-broken.md",
+        Body=b"no front matter here\n",
+    )
+    report = local.wait_for_reports([("drafts/2025-11-01-broken.md", put.get("VersionId"))])[
+        "drafts/2025-11-01-broken.md"
+    ]
+    assert report["status"] == "rejected"
+    assert report["errors"] and report["errors"][0].startswith("drafts/2025-11-01-broken.md")
+    after = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=site).get("Contents", [])}
+    assert after == before
+    assert fetch(local, "/2025/11/01/broken/")[0] == 404
+
+
+def test_demo_command_writes_the_site(tmp_path: Path) -> None:
+    out = tmp_path / "_site"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stitchpress.cli",
+            "demo",
+            "--drafts",
+            str(ROOT / "examples" / "drafts"),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "/2025/09/21/meta-ai-investment/" in proc.stdout
+    page = (out / "2025/09/21/meta-ai-investment/index.html").read_text(encoding="utf-8")
+    assert TITLE in page
+    for tag in ["ai", "最新ニュース", "技術動向", "meta", "投資", "チップ"]:
+        assert "/2025/09/21/meta-ai-investment/" in (out / "tags" / tag / "index.html").read_text(
+            encoding="utf-8"
+        )
