@@ -1,0 +1,120 @@
+"""`stitchpress check DRAFT...`: run the full publish check (front matter, stitching, rendering)
+on local drafts without publishing anything.
+
+Prints every message as `path:line: ...`, then one verdict line per draft. Exit status: 0 when
+every draft would publish, 1 when any is rejected, 2 when a file cannot be read (2 wins).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import TextIO
+
+from .model import DraftRejected, Message, SiteSettings
+from .validate import DEFAULT_MAX_BYTES
+
+DRAFT_SUFFIXES = (".md", ".markdown")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "drafts", nargs="+", metavar="DRAFT", help="draft file, or a directory whose *.md files are checked"
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=_positive_int,
+        default=None,
+        help=f"largest draft accepted (default: $MAX_DRAFT_BYTES, else {DEFAULT_MAX_BYTES})",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    max_bytes = args.max_bytes or _env_max_bytes()
+    status = 0
+    for path in _expand(args.drafts):
+        if path is None:
+            status = 2
+            continue
+        try:
+            data = Path(path).read_bytes()
+        except OSError as e:
+            print(f"{path}: cannot read: {e.strerror or e}", file=sys.stderr)
+            status = 2
+            continue
+        if not check_one(path, data, max_bytes=max_bytes, out=sys.stdout):
+            status = max(status, 1)
+    return status
+
+
+def check_one(path: str, data: bytes, *, max_bytes: int, out: TextIO) -> bool:
+    """Print the messages and verdict for one draft; True when it would be published."""
+    from .pipeline import compile_draft  # imported here so `--help` stays fast
+
+    try:
+        post = compile_draft(path, data, SiteSettings(), max_bytes=max_bytes)
+    except DraftRejected as e:
+        _print(out, path, e.messages)
+        n_err = len(e.errors)
+        print(f"{path}: rejected ({_counted(n_err, 'error')}{_warn_suffix(e.messages)})", file=out)
+        return False
+    except Exception as e:  # a bug, not the writer's mistake: say so, keep checking the others
+        traceback.print_exc(file=sys.stderr)
+        print(f"{path}: rejected (internal error: {type(e).__name__}; please report it)", file=out)
+        return False
+    _print(out, path, post.messages)
+    n_warn = sum(1 for m in post.messages if m.level == "warning")
+    notes = [_counted(n_warn, "warning")] if n_warn else []
+    if post.meta.draft:
+        notes.append("marked draft: it will not be published")
+    print(f"{path}: ok" + (f" ({'; '.join(notes)})" if notes else ""), file=out)
+    return True
+
+
+def _print(out: TextIO, path: str, messages: list[Message] | tuple[Message, ...]) -> None:
+    for m in messages:
+        print(m.format(path), file=out)
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _warn_suffix(messages: list[Message]) -> str:
+    n = sum(1 for m in messages if m.level == "warning")
+    return f", {_counted(n, 'warning')}" if n else ""
+
+
+def _expand(paths: list[str]) -> list[str | None]:
+    """Directories stand for the drafts directly inside them; None marks an empty directory."""
+    out: list[str | None] = []
+    for p in paths:
+        if os.path.isdir(p):
+            found = sorted(str(c) for c in Path(p).iterdir() if c.is_file() and c.suffix in DRAFT_SUFFIXES)
+            if not found:
+                print(f"{p}: no drafts ({', '.join(DRAFT_SUFFIXES)}) in this directory", file=sys.stderr)
+            out.extend(found or [None])
+        else:
+            out.append(p)
+    return out
+
+
+def _env_max_bytes() -> int:
+    raw = os.environ.get("MAX_DRAFT_BYTES", "")
+    try:
+        return int(raw) if raw.strip() and int(raw) > 0 else DEFAULT_MAX_BYTES
+    except ValueError:
+        return DEFAULT_MAX_BYTES

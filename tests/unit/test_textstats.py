@@ -1,0 +1,209 @@
+"""Excerpt, reading time and language guess over Markdown text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stitchpress.model import Message
+from stitchpress.textstats import (
+    check_reading_time,
+    derive_excerpt,
+    detect_language,
+    estimate_reading_time,
+)
+from stitchpress.validate import parse_draft
+
+from tests.conftest import EXAMPLE_DRAFT
+
+# --- derive_excerpt ------------------------------------------------------------------------------
+
+
+def test_excerpt_is_the_first_prose_paragraph_as_plain_text() -> None:
+    markdown = (
+        "# Title\n\n"
+        "![cover](cover.png)\n\n"
+        "```python\nprint('code')\n```\n\n"
+        "This is **bold**, _it_, [a link](http://x.com) and `code` &amp; ~~gone~~ text.\n\n"
+        "Second paragraph.\n"
+    )
+    assert derive_excerpt(markdown) == "This is bold, it, a link and code & gone text."
+
+
+def test_excerpt_skips_lists_tables_and_html_blocks() -> None:
+    markdown = (
+        "<!-- more -->\n\n- item\n- item\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nThe <b>real</b> start.\n"
+    )
+    assert derive_excerpt(markdown) == "The real start."
+
+
+def test_excerpt_joins_lines_with_a_space_but_not_between_japanese() -> None:
+    assert derive_excerpt("line one\nline two\n") == "line one line two"
+    assert derive_excerpt("日本語の文章\nが続く。\n") == "日本語の文章が続く。"
+
+
+def test_short_paragraph_is_returned_whole() -> None:
+    assert derive_excerpt("Just one sentence without a stop") == "Just one sentence without a stop"
+
+
+def test_long_paragraph_is_cut_after_the_last_sentence_that_fits() -> None:
+    text = "First sentence is here. " * 10  # each sentence is 23 characters plus a space
+    excerpt = derive_excerpt(text, limit=160)
+    assert excerpt == ("First sentence is here. " * 6).strip()  # 6 sentences = 143 characters
+    assert len(excerpt) == 143
+
+
+def test_an_abbreviation_before_japanese_is_not_a_sentence_end() -> None:
+    text = "私は" * 30 + "記憶にありません。" + "Meta Platforms, Inc.のCEOが" + "話す" * 80
+    assert derive_excerpt(text) == "私は" * 30 + "記憶にありません。"
+
+
+def test_without_a_sentence_end_the_cut_is_at_a_word_with_an_ellipsis() -> None:
+    text = "abcdef " * 40
+    # The limit falls inside a word: back up to the space after the 22nd word.
+    assert derive_excerpt(text, limit=160) == " ".join(["abcdef"] * 22) + "…"
+
+
+def test_cjk_without_a_sentence_end_is_cut_anywhere() -> None:
+    assert derive_excerpt("あ" * 300, limit=160) == "あ" * 159 + "…"
+
+
+def test_example_draft_excerpt_ends_at_a_japanese_full_stop() -> None:
+    body = parse_draft("drafts/2025-09-21-x.md", EXAMPLE_DRAFT.read_bytes()).body
+    body = body.split("\n\n", 2)[2]  # past the title line the example repeats as its first paragraph
+    excerpt = derive_excerpt(body)
+    assert excerpt.startswith("私がシリコンバレーの小さなスタートアップから")
+    assert excerpt.endswith("記憶にありません。")
+    assert len(excerpt) <= 160
+
+
+def test_no_paragraph_gives_an_empty_excerpt() -> None:
+    assert derive_excerpt("") == ""
+    assert derive_excerpt("# Only a heading\n\n```\ncode\n```\n") == ""
+
+
+def test_limit_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        derive_excerpt("x", limit=0)
+
+
+markdown_pieces = st.sampled_from(
+    [
+        "word",
+        "語",
+        "**bold**",
+        "_em_",
+        "`code`",
+        "[link](http://x.y)",
+        "![img](a.png)",
+        ". ",
+        "。",
+        "\n",
+        " ",
+        "# ",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(markdown_pieces, max_size=120).map(" ".join), st.integers(min_value=1, max_value=200))
+def test_excerpt_is_short_plain_text(markdown: str, limit: int) -> None:
+    # Pieces are space-separated so every mark is well-formed syntax (glued runs such as
+    # "**a****b**" are literal text in CommonMark, and the page shows them too).
+    excerpt = derive_excerpt(markdown, limit=limit)
+    assert len(excerpt) <= limit
+    for syntax in ("**", "`", "](", "!["):
+        assert syntax not in excerpt
+    assert excerpt == excerpt.strip()
+
+
+# --- estimate_reading_time / check_reading_time --------------------------------------------------
+
+
+def test_reading_time_rates() -> None:
+    assert estimate_reading_time("") == 1
+    assert estimate_reading_time("あ" * 500) == 1
+    assert estimate_reading_time("あ" * 501) == 2
+    assert estimate_reading_time("word " * 230) == 1
+    assert estimate_reading_time("word " * 231) == 2
+    assert estimate_reading_time("漢" * 250 + " word" * 115) == 1  # half a minute each
+    assert estimate_reading_time("한" * 2500) == 5  # Hangul counts as CJK characters
+
+
+def test_link_targets_and_urls_are_not_read() -> None:
+    assert estimate_reading_time("[word](https://example.com/a/b/c/d/e/f) " * 230) == 1
+    assert estimate_reading_time("<span class='a b c d'>word</span> " * 230) == 1
+    assert estimate_reading_time("word https://example.com/a/b/c/d/e/f " * 230) == 1
+
+
+def test_example_draft_reading_time() -> None:
+    body = parse_draft("drafts/2025-09-21-x.md", EXAMPLE_DRAFT.read_bytes()).body
+    # Unstitched (overlaps counted twice): about 8,500 CJK characters and 300 other words.
+    assert 15 <= estimate_reading_time(body) <= 22
+
+
+def test_reading_time_far_from_the_estimate_warns() -> None:
+    text = "あ" * 5000  # 10 minutes
+    assert check_reading_time(10, text) is None
+    assert check_reading_time(5, text) is None  # half: honest rounding
+    assert check_reading_time(20, text) is None
+    assert check_reading_time(4, text) == Message(
+        "warning",
+        "4 minutes given, but the text reads in about 10; correct it, or remove reading_time to use the estimate",
+        field="reading_time",
+    )
+    assert check_reading_time(21, text) is not None
+    warning = check_reading_time(60, text, line=9)
+    assert warning is not None
+    assert warning.format("drafts/x.md").startswith("drafts/x.md:9: warning: reading_time: 60 minutes given")
+
+
+def test_short_posts_never_warn_for_one_minute_off() -> None:
+    assert check_reading_time(2, "short") is None
+    assert check_reading_time(3, "short") is not None
+
+
+texts = st.text(alphabet=st.sampled_from(list("abc xyz 日本語かな한글.,\n")), max_size=300)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts, texts)
+def test_more_text_never_reads_faster(a: str, b: str) -> None:
+    assert 1 <= estimate_reading_time(a) <= estimate_reading_time(a + "\n\n" + b)
+
+
+# --- detect_language -----------------------------------------------------------------------------
+
+
+def test_example_draft_is_japanese() -> None:
+    body = parse_draft("drafts/2025-09-21-x.md", EXAMPLE_DRAFT.read_bytes()).body
+    assert detect_language(body) == "ja"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("こんにちは、世界", "ja"),
+        ("MetaはAIインフラに巨額の投資を行うと発表しました。Llama 4 の開発も進めています。", "ja"),
+        ("MetaはAIに投資します。Llama 4 and GPUs are mentioned, in English, at length.", "en"),
+        ("The quick brown fox jumps over the lazy dog and runs to the river.", "en"),
+        ("We wrote a post about ピカチュウ and it was fun to write for the team.", "en"),
+        ("Le renard brun rapide saute par-dessus le chien paresseux.", None),  # Latin, not English
+        ("El zorro marrón salta sobre el perro perezoso en la mañana.", None),
+        ("我们今天去公园玩了很长时间", None),  # Chinese: Han without kana
+        ("Hello world", None),  # too little to tell
+        ("", None),
+        ("12345 !!! ---", None),
+    ],
+)
+def test_detect_language(text: str, expected: str | None) -> None:
+    assert detect_language(text) == expected
+
+
+def test_code_and_urls_do_not_make_japanese_english() -> None:
+    text = (
+        "日本語の説明です。\n\n```python\n"
+        + "for item in the_list: print(item) and the rest\n" * 50
+        + "```\n"
+    )
+    assert detect_language(text + "https://example.com/the/and/of/to") == "ja"
