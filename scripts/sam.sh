@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# AWS tooling for template.yaml: SAM CLI and checkov, each in its own venv under .venv-tools/
+# (their pins clash with moto's and with each other, so never in .venv).
+#
+#   scripts/sam.sh install    install the tools (skipped when the pinned versions are there)
+#   scripts/sam.sh build      sam build (layer for python3.13/arm64, checked for x86_64 .so files)
+#   scripts/sam.sh lint       cfn-lint + sam validate --lint + checkov (offline)
+#   scripts/sam.sh all        install, lint, build
+#   scripts/sam.sh sam ARGS   any other sam command, e.g. `scripts/sam.sh sam deploy --guided`
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+SAM_VERSION="1.170.0"
+CHECKOV_VERSION="3.3.30"
+TOOLS="${TOOLS_DIR:-$ROOT/.venv-tools}"
+TOOLS_PYTHON="${TOOLS_PYTHON:-python3}"
+SAM="$TOOLS/sam/bin/sam"
+CHECKOV="$TOOLS/checkov/bin/checkov"
+TEMPLATE="template.yaml"
+
+# SAM CLI collects usage telemetry unless told not to; CI and this project do not want it.
+export SAM_CLI_TELEMETRY=0
+# Lint and build need no account; a region keeps boto3 from complaining when none is configured.
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}"
+
+log() { printf '[sam.sh] %s\n' "$*" >&2; }
+
+timed() {
+  local label="$1" start rc=0
+  shift
+  start=$(date +%s)
+  "$@" || rc=$?
+  log "$label: $(($(date +%s) - start)) s$([[ $rc == 0 ]] || echo ", FAILED (exit $rc)")"
+  return "$rc"
+}
+
+install_one() { # venv-name package==version
+  local name="$1" spec="$2" dir="$TOOLS/$1"
+  if [[ -f "$dir/.installed" && "$(cat "$dir/.installed")" == "$spec" ]]; then
+    return 0
+  fi
+  log "installing $spec into $dir"
+  rm -rf "$dir"
+  "$TOOLS_PYTHON" -m venv "$dir"
+  # Checked explicitly: callers may run this where `set -e` does not apply.
+  if ! "$dir/bin/python" -m pip install -qq --disable-pip-version-check "$spec"; then
+    rm -rf "$dir"
+    return 1
+  fi
+  echo "$spec" >"$dir/.installed"
+}
+
+cmd_install() {
+  mkdir -p "$TOOLS"
+  install_one sam "aws-sam-cli==$SAM_VERSION" || return 1
+  install_one checkov "checkov==$CHECKOV_VERSION" || return 1
+}
+
+# sam build's python workflow (the function) insists on the runtime's interpreter on PATH.
+ensure_python313() {
+  if command -v python3.13 >/dev/null 2>&1 && python3.13 -V >/dev/null 2>&1; then
+    return 0
+  fi
+  if command -v pyenv >/dev/null 2>&1; then
+    local v
+    v="$(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.|$)' | tail -n 1 || true)"
+    if [[ -n "$v" ]]; then
+      export PYENV_VERSION="${PYENV_VERSION:-$(pyenv version-name 2>/dev/null || echo system)}:$v"
+      return 0
+    fi
+  fi
+  log "python3.13 not found: sam build needs the Lambda runtime's Python on PATH"
+  return 1
+}
+
+cmd_build() {
+  if [[ ! -f functions/publish/app.py ]]; then
+    log "functions/publish/app.py is missing: nothing to build"
+    return 1
+  fi
+  ensure_python313
+  timed "sam build" "$SAM" build --template-file "$TEMPLATE" "$@"
+  check_layer_arch
+  check_imports
+}
+
+# Import the built handler the way Lambda will: the runtime's Python, only the function and the
+# layer on sys.path (-S: no site-packages). Extension modules are aarch64, so on x86_64 this takes
+# their pure-Python fallbacks; it still proves the layer holds every module the handler imports.
+check_imports() {
+  POWERTOOLS_TRACE_DISABLED=true python3.13 -S -c '
+import sys, time
+sys.path[:0] = [".aws-sam/build/PublishFunction", ".aws-sam/build/StitchpressLayer/python"]
+start = time.perf_counter()
+import app
+assert callable(app.handler)
+print(f"[sam.sh] built handler imports on {sys.version.split()[0]} in {time.perf_counter() - start:.2f} s")
+' >&2
+}
+
+# The layer must hold only aarch64 (or pure-Python) extension modules.
+check_layer_arch() {
+  local layer=".aws-sam/build/StitchpressLayer" bad=0 so
+  [[ -d "$layer/python" ]] || { log "no layer in $layer"; return 1; }
+  while IFS= read -r -d '' so; do
+    if ! file -b "$so" | grep -q 'aarch64'; then
+      log "not arm64: $so: $(file -b "$so")"
+      bad=1
+    fi
+  done < <(find "$layer" -name '*.so' -print0)
+  [[ "$bad" == 0 ]] || return 1
+  log "layer: $(find "$layer" -name '*.so' | wc -l) .so files, all aarch64; $(du -sh "$layer" | cut -f1) unzipped"
+}
+
+# All three run, so one failure does not hide another's findings. --skip-download: checkov
+# otherwise tries to fetch guideline links from its vendor's API, which is unreachable offline.
+cmd_lint() {
+  local failed=0
+  timed "cfn-lint" "$TOOLS/sam/bin/cfn-lint" "$TEMPLATE" || failed=1
+  timed "sam validate --lint" "$SAM" validate --lint --template-file "$TEMPLATE" || failed=1
+  timed "checkov" "$CHECKOV" --skip-download --quiet --compact --framework cloudformation -f "$TEMPLATE" || failed=1
+  return "$failed"
+}
+
+main() {
+  local cmd="${1:-all}"
+  shift || true
+  case "$cmd" in
+    install | build | lint | all | sam) timed "tools install" cmd_install ;;
+    *)
+      sed -n '2,9p' "$0" >&2
+      return 2
+      ;;
+  esac
+  case "$cmd" in
+    build) cmd_build "$@" ;;
+    lint) cmd_lint ;;
+    all)
+      cmd_lint
+      cmd_build "$@"
+      ;;
+    sam)
+      ensure_python313
+      "$SAM" "$@"
+      ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,454 @@
+"""template.yaml agrees with the code it deploys and with the local stack (stitchpress.local.stack).
+
+The template is read with cfn-lint's loader, which keeps !Ref/!Sub/!GetAtt as their long forms
+({"Ref": ...}, {"Fn::Sub": ...}, {"Fn::GetAtt": [...]}).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from cfnlint.decode.cfn_yaml import load  # type: ignore[import-untyped]
+from stitchpress import storage
+from stitchpress.config import DEFAULT_INVALIDATION_PATH_LIMIT, DEFAULT_MAX_DRAFT_BYTES, ENV_VARS, Config
+from stitchpress.local import stack
+
+from tests.conftest import EXAMPLE_DRAFT, ROOT
+
+TEMPLATE = ROOT / "template.yaml"
+POWERTOOLS_VARS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+
+
+@cache
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = load(str(TEMPLATE))
+    return loaded
+
+
+def resource(logical_id: str) -> dict[str, Any]:
+    res: dict[str, Any] = template()["Resources"][logical_id]
+    return res
+
+
+def props(logical_id: str) -> dict[str, Any]:
+    p: dict[str, Any] = resource(logical_id)["Properties"]
+    return p
+
+
+def function_env() -> dict[str, Any]:
+    """The function's variables as deployed: Globals merged with the function's own."""
+    merged: dict[str, Any] = dict(template()["Globals"]["Function"]["Environment"]["Variables"])
+    merged.update(props("PublishFunction")["Environment"]["Variables"])
+    return merged
+
+
+def text(node: Any) -> str:
+    """An intrinsic as readable text, e.g. {"Fn::GetAtt": ["A", "Arn"]} -> "${A.Arn}"."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, dict) and len(node) == 1:
+        (fn, arg), *_ = node.items()
+        if fn == "Ref":
+            return f"${{{arg}}}"
+        if fn == "Fn::GetAtt":
+            return "${" + (".".join(arg) if isinstance(arg, list) else str(arg)) + "}"
+        if fn == "Fn::Sub":
+            return str(arg[0] if isinstance(arg, list) else arg)
+    return json.dumps(node, sort_keys=True)
+
+
+def as_list(node: Any) -> list[Any]:
+    return list(node) if isinstance(node, list) else [node]
+
+
+def role_statements() -> Iterator[dict[str, Any]]:
+    for policy in props("PublishFunctionRole")["Policies"]:
+        yield from policy["PolicyDocument"]["Statement"]
+
+
+# --- the function --------------------------------------------------------------------------------
+
+
+def test_handler_resolves_to_the_handler_function() -> None:
+    fn = props("PublishFunction")
+    module_name, _, attr = fn["Handler"].partition(".")
+    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
+    assert path == ROOT / "functions" / "publish" / "app.py"
+    assert path.is_file()
+    spec = importlib.util.spec_from_file_location("publish_app_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler = getattr(module, attr)
+    assert callable(handler)
+    assert list(inspect.signature(handler).parameters) == ["event", "context"]
+
+
+def test_function_runs_python313_on_arm64_with_the_layer_and_tracing() -> None:
+    glob = template()["Globals"]["Function"]
+    fn = props("PublishFunction")
+    assert fn.get("Runtime", glob.get("Runtime")) == "python3.13"
+    assert fn.get("Architectures", glob.get("Architectures")) == ["arm64"]
+    assert fn.get("Tracing", glob.get("Tracing")) == "Active"
+    assert fn["Layers"] == [{"Ref": "StitchpressLayer"}]
+    layer = resource("StitchpressLayer")
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
+    assert "build-StitchpressLayer:" in makefile
+    assert "manylinux2014_aarch64" in makefile and "--python-version 3.13" in makefile
+
+
+def test_function_environment_is_exactly_the_config_contract() -> None:
+    env = function_env()
+    assert set(env) == set(ENV_VARS) | POWERTOOLS_VARS
+    assert env["POWERTOOLS_SERVICE_NAME"] == "stitchpress"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "stitchpress"
+    # Each name points at the resource it describes (a swap would pass the set check above).
+    assert env["DRAFTS_BUCKET"] == {"Ref": "DraftsBucket"}
+    assert env["SITE_BUCKET"] == {"Ref": "SiteBucket"}
+    assert env["INDEX_TABLE"] == {"Ref": "IndexTable"}
+    assert env["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    assert env["DISTRIBUTION_ID"] == {"Ref": "Distribution"}
+    site_url = env["SITE_URL"]["Fn::If"]
+    assert [text(site_url[1]), text(site_url[2])] == [
+        "https://${DomainName}",
+        "https://${Distribution.DomainName}",
+    ]
+
+
+def test_parameter_defaults_parse_into_the_same_config_as_the_code_defaults() -> None:
+    params = template()["Parameters"]
+    env = {}
+    for name, value in function_env().items():
+        ref = value.get("Ref") if isinstance(value, dict) else None
+        env[name] = str(params[ref]["Default"]) if ref in params else f"<{name}>"
+    env["SITE_URL"] = "https://d111111abcdef8.cloudfront.net"
+    config = Config.from_env(env)
+    assert config.max_draft_bytes == DEFAULT_MAX_DRAFT_BYTES
+    assert config.invalidation_path_limit == DEFAULT_INVALIDATION_PATH_LIMIT
+    assert config.site.base_url == "https://d111111abcdef8.cloudfront.net"
+    assert set(config.to_env()) == set(ENV_VARS)
+
+
+# --- local stack parity --------------------------------------------------------------------------
+
+
+def test_logical_ids_and_types_match_the_local_stack() -> None:
+    resources = template()["Resources"]
+    for logical_id, kind in stack.RESOURCES.items():
+        assert resources[logical_id]["Type"] == kind, logical_id
+    assert resources["PublishFunction"]["Type"] == "AWS::Serverless::Function"
+    assert resources["StitchpressLayer"]["Type"] == "AWS::Serverless::LayerVersion"
+
+
+def test_index_table_key_schema() -> None:
+    table = props("IndexTable")
+    assert (
+        table["KeySchema"]
+        == stack.INDEX_KEY_SCHEMA
+        == [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ]
+    )
+    assert table["AttributeDefinitions"] == [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "S"},
+    ]
+    assert "GlobalSecondaryIndexes" not in table
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_idempotency_table_uses_the_powertools_default_schema() -> None:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    defaults = inspect.signature(DynamoDBPersistenceLayer.__init__).parameters
+    key_attr, expiry_attr = defaults["key_attr"].default, defaults["expiry_attr"].default
+    table = props("IdempotencyTable")
+    assert (
+        table["KeySchema"] == stack.IDEMPOTENCY_KEY_SCHEMA == [{"AttributeName": key_attr, "KeyType": "HASH"}]
+    )
+    assert table["AttributeDefinitions"] == [{"AttributeName": key_attr, "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": expiry_attr, "Enabled": True}
+    assert expiry_attr == stack.IDEMPOTENCY_TTL_ATTRIBUTE
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def notification_filters() -> list[tuple[str, str, str, str]]:
+    """(event, queue, prefix, suffix) of every drafts bucket notification."""
+    out = []
+    for conf in props("DraftsBucket")["NotificationConfiguration"]["QueueConfigurations"]:
+        rules = {r["Name"]: r["Value"] for r in conf["Filter"]["S3Key"]["Rules"]}
+        assert set(rules) == {"prefix", "suffix"}
+        out.append((conf["Event"], text(conf["Queue"]), rules["prefix"], rules["suffix"]))
+    return out
+
+
+def test_only_markdown_under_drafts_notifies_the_publish_queue() -> None:
+    filters = notification_filters()
+    assert sorted(f[0] for f in filters) == sorted(stack.NOTIFICATION_EVENTS)
+    assert sorted(stack.NOTIFICATION_EVENTS) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    for _event, queue, prefix, suffix in filters:
+        assert queue == "${PublishQueue.Arn}"
+        assert (
+            (prefix, suffix) == (stack.NOTIFICATION_PREFIX, stack.NOTIFICATION_SUFFIX) == ("drafts/", ".md")
+        )
+
+
+def matches_notification(key: str) -> bool:
+    return any(
+        key.startswith(prefix) and key.endswith(suffix) for _e, _q, prefix, suffix in notification_filters()
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "triggers"),
+    [
+        ("drafts/2025-09-21-meta-ai-investment.md", True),
+        ("drafts/nested/x.md", True),
+        ("drafts/notes.txt", False),
+        ("theme/post.html", False),
+        ("theme/x.md", False),
+        ("x.md", False),
+        (storage.report_key("drafts/2025-09-21-meta-ai-investment.md"), False),
+    ],
+)
+def test_what_triggers_a_publish(key: str, triggers: bool) -> None:
+    assert matches_notification(key) is triggers
+
+
+def test_queue_redrive_and_visibility_match_the_local_stack() -> None:
+    queue = props("PublishQueue")
+    assert queue["VisibilityTimeout"] == stack.VISIBILITY_TIMEOUT
+    assert queue["VisibilityTimeout"] >= 6 * props("PublishFunction")["Timeout"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["PublishDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": stack.MAX_RECEIVE_COUNT,
+    }
+    # The dead-letter queue keeps messages longer than the source queue, so none expire on the way.
+    assert props("PublishDeadLetterQueue")["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+
+
+def test_event_source_reports_partial_batch_failures_with_bounded_concurrency() -> None:
+    (event,) = props("PublishFunction")["Events"].values()
+    assert event["Type"] == "SQS"
+    p = event["Properties"]
+    assert text(p["Queue"]) == "${PublishQueue.Arn}"
+    assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert p["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "MaximumConcurrency"}}
+    assert 1 <= p["BatchSize"] <= 10
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+def allowed(action: str) -> list[str]:
+    """Resources (as text) on which the function's role allows `action`."""
+    out: list[str] = []
+    for st in role_statements():
+        if st["Effect"] == "Allow" and action in as_list(st["Action"]):
+            out += [text(r) for r in as_list(st["Resource"])]
+    return out
+
+
+def test_the_function_can_write_to_the_drafts_bucket_only_outside_drafts() -> None:
+    for action in ("s3:PutObject", "s3:DeleteObject"):
+        for res in allowed(action):
+            if "DraftsBucket" in res:
+                assert res == "${DraftsBucket.Arn}/reports/*", (action, res)
+    assert not storage.REPORTS_PREFIX.startswith(stack.NOTIFICATION_PREFIX)
+    assert not matches_notification(storage.REPORTS_PREFIX + "x.md")
+    # The site lives in another bucket, which has no notifications at all.
+    assert "NotificationConfiguration" not in props("SiteBucket")
+
+
+def test_the_function_reads_drafts_and_theme_including_versions() -> None:
+    expected = {"${DraftsBucket.Arn}/drafts/*", "${DraftsBucket.Arn}/theme/*"}
+    assert expected <= set(allowed("s3:GetObject"))
+    assert expected <= set(allowed("s3:GetObjectVersion"))
+    assert storage.DRAFTS_PREFIX == "drafts/" and storage.THEME_PREFIX == "theme/"
+
+
+def test_permissions_are_scoped_to_this_stacks_resources() -> None:
+    invalidate = allowed("cloudfront:CreateInvalidation")
+    assert invalidate == ["arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"]
+    for st in role_statements():
+        actions = as_list(st["Action"])
+        assert not any(a.endswith("*") for a in actions), st
+        if "*" in as_list(st["Resource"]):
+            assert all(a.startswith("xray:") for a in actions), st  # X-Ray has no resource-level scoping
+
+
+# --- the site ------------------------------------------------------------------------------------
+
+
+def test_site_bucket_is_private_and_read_only_by_this_distribution() -> None:
+    for bucket in ("SiteBucket", "DraftsBucket"):
+        assert set(props(bucket)["PublicAccessBlockConfiguration"].values()) == {True}
+        assert props(bucket)["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    allows = [s for s in props("SiteBucketPolicy")["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert len(allows) == 1
+    (st,) = allows
+    assert st["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert st["Action"] == "s3:GetObject"
+    assert text(st["Condition"]["StringEquals"]["AWS:SourceArn"]).endswith(":distribution/${Distribution}")
+    (origin,) = props("Distribution")["DistributionConfig"]["Origins"]
+    assert text(origin["OriginAccessControlId"]) == "${SiteOriginAccessControl.Id}"
+
+
+def test_distribution_serves_https_http3_compressed_with_a_404_page() -> None:
+    config = props("Distribution")["DistributionConfig"]
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["Compress"] is True
+    assert config["HttpVersion"] == "http2and3"
+    assert {r["ErrorCode"]: r["ResponsePagePath"] for r in config["CustomErrorResponses"]} == {
+        403: "/404.html",
+        404: "/404.html",
+    }
+    assert all(r["ResponseCode"] == 404 for r in config["CustomErrorResponses"])
+    headers = props("SecurityHeadersPolicy")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+
+
+def run_viewer_request(uri: str) -> dict[str, Any]:
+    """Run the CloudFront Function's code in Node (close enough to cloudfront-js-2.0 for this)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    code = props("DirectoryIndexFunction")["FunctionCode"]
+    script = code + f"\nconsole.log(JSON.stringify(handler({{request: {{uri: {json.dumps(uri)}}}}})));\n"
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True, timeout=30)
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("/", "/index.html"),
+        ("/2025/09/21/meta-ai-investment/", "/2025/09/21/meta-ai-investment/index.html"),
+        ("/tags/%E6%8A%95%E8%B3%87/", "/tags/%E6%8A%95%E8%B3%87/index.html"),
+        ("/assets/style.css", "/assets/style.css"),
+        ("/feed.xml", "/feed.xml"),
+        ("/404.html", "/404.html"),
+    ],
+)
+def test_directory_urls_map_to_index_html(uri: str, expected: str) -> None:
+    assert run_viewer_request(uri) == {"uri": expected}
+
+
+def test_a_directory_url_without_its_slash_redirects() -> None:
+    response = run_viewer_request("/2025/09/21/meta-ai-investment")
+    assert response["statusCode"] == 301
+    assert response["headers"]["location"]["value"] == "/2025/09/21/meta-ai-investment/"
+
+
+# --- the Content-Security-Policy against the rendered theme ----------------------------------------
+
+
+def csp() -> dict[str, list[str]]:
+    headers = props("SecurityHeadersPolicy")["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    policy = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    out: dict[str, list[str]] = {}
+    for directive in filter(None, (d.strip() for d in policy.split(";"))):
+        name, *values = directive.split()
+        out[name] = values
+    return out
+
+
+def test_csp_is_strict() -> None:
+    policy = csp()
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'none'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert "base-uri" in policy
+    assert not any("'unsafe-inline'" in v or "'unsafe-eval'" in v for v in policy.values())
+
+
+class CspAudit(HTMLParser):
+    """Collects what a browser would block under a CSP of the shape test_csp_is_strict checks."""
+
+    def __init__(self, policy: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.policy = policy
+        self.violations: list[str] = []
+        self.stylesheets: list[str] = []
+
+    def source_allowed(self, directive: str, url: str) -> bool:
+        sources = self.policy.get(directive, self.policy["default-src"])
+        if "'none'" in sources:
+            return False
+        has_scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url) is not None
+        if not has_scheme and not url.startswith("//"):  # a path: same origin
+            return "'self'" in sources
+        return has_scheme and url.split(":", 1)[0].lower() + ":" in sources
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "style" in a:
+            self.violations.append(f"inline style attribute on <{tag}>")
+        if any(k.startswith("on") for k in a):
+            self.violations.append(f"event handler attribute on <{tag}>")
+        if tag == "style":
+            self.violations.append("<style> element")
+        if tag == "script" and a.get("type") != "application/ld+json":
+            self.violations.append(f"<script type={a.get('type')!r}>")
+        if tag in {"iframe", "object", "embed", "frame"}:
+            self.violations.append(f"<{tag}>")
+        if tag == "link" and "stylesheet" in a.get("rel", "").split():
+            self.stylesheets.append(a.get("href", ""))
+            if not self.source_allowed("style-src", a.get("href", "")):
+                self.violations.append(f"stylesheet {a.get('href')}")
+        if tag == "img" and not self.source_allowed("img-src", a.get("src", "")):
+            self.violations.append(f"image {a.get('src')}")
+        if tag == "base":
+            self.violations.append("<base>")
+
+
+def test_the_default_theme_satisfies_the_csp() -> None:
+    from stitchpress.model import PostSummary, SiteSettings, Term
+    from stitchpress.render import Renderer, render_markdown
+
+    renderer = Renderer(SiteSettings(title="t", base_url="https://example.com", language="ja"))
+    body = EXAMPLE_DRAFT.read_text(encoding="utf-8").split("\n---\n", 1)[1]
+    body += (
+        "\n\n| l | c | r |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n\n```python\nprint('x')\n```\n\n"
+        "![remote](https://images.example.com/a.png) ![local](/images/b.png)\n\n"
+        '<span style="color:red" onclick="x()">raw</span><script>alert(1)</script>\n'
+    )
+    post = PostSummary(
+        source_key="drafts/2025-09-21-x.md",
+        title="x",
+        date=datetime(2025, 9, 21, tzinfo=UTC),
+        url="/2025/09/21/x/",
+        tags=(Term("ai", "AI"),),
+        categories=(Term("投資分析", "投資分析"),),
+    )
+    pages = {
+        "post": renderer.post_page(post, render_markdown(body), reading_time=3),
+        "404": renderer.not_found_page(),
+    }
+    for name, html in pages.items():
+        audit = CspAudit(csp())
+        audit.feed(html)
+        assert audit.violations == [], name
+        assert audit.stylesheets, name  # the theme's stylesheet is there, and allowed
