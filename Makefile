@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit build bench clean setup
+.PHONY: demo test lint typecheck unit template build bench clean setup
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/stitchpress demo
 
-test: lint typecheck unit
+test: lint typecheck unit template
+
+# cfn-lint, sam validate --lint, checkov, then sam build of the arm64 layer (tools in .venv-tools/).
+template:
+	scripts/sam.sh all
+
+build:
+	scripts/sam.sh build
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -29,4 +36,4 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) _site .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-tools _site .aws-sam .pytest_cache .mypy_cache .ruff_cache

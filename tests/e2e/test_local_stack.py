@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import boto3
 import pytest
-from stitchpress.local.session import LocalRun, local_stack
 
+from stitchpress.local.session import LocalRun, local_stack
 from tests.conftest import EXAMPLE_DRAFT, ROOT
 
 pytestmark = pytest.mark.e2e

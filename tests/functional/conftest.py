@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from stitchpress.local.runtime import LocalContext
 from stitchpress.local.stack import Stack, create_stack
 
@@ -87,7 +88,7 @@ def aws() -> Iterator[Aws]:
         os.environ.update(stack.config.to_env())
         from stitchpress import handler
 
-        handler.publisher.cache_clear()
+        handler.reset()
         try:
             yield Aws(
                 stack,
@@ -98,6 +99,6 @@ def aws() -> Iterator[Aws]:
                 load_app(),
             )
         finally:
-            handler.publisher.cache_clear()
+            handler.reset()
             os.environ.clear()
             os.environ.update(saved)

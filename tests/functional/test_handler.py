@@ -90,8 +90,8 @@ def test_one_invalidation_holds_every_changed_url(aws: Aws) -> None:
     invalidations = aws.invalidations()
     assert len(invalidations) == 1
     paths = set(invalidations[0])
-    assert {"/2025/09/21/meta-ai-investment/", "/2025/09/21/meta-ai-investment/index.html", "/"} <= paths
-    assert quote("/tags/最新ニュース/") in paths  # non-ASCII percent-encoded
+    assert {"/2025/09/21/meta-ai-investment/index.html", "/index.html", "/feed.xml"} <= paths
+    assert quote("/tags/最新ニュース/index.html") in paths  # non-ASCII percent-encoded
     assert all(p.isascii() for p in paths)
 
 
@@ -132,7 +132,9 @@ def test_delete_event_unpublishes(aws: Aws) -> None:
     assert result["outcomes"][0]["status"] == "unpublished"
     objects = aws.site_objects()
     assert POST_KEY not in objects
-    assert not any(k.startswith("tags/") for k in objects)  # emptied tag pages are removed
+    # Emptied tag pages are removed; the overview stays, listing no tags.
+    assert [k for k in objects if k.startswith("tags/")] == ["tags/index.html"]
+    assert "/tags/ai/" not in objects["tags/index.html"].decode()
     assert "/2025/09/21/meta-ai-investment/" not in objects["index.html"].decode()
 
 
@@ -145,7 +147,9 @@ def test_rejected_draft_changes_nothing_and_writes_a_report(aws: Aws) -> None:
         Key="drafts/2025-09-21-meta-ai-investment.md",
         Body=b'---\ntitle: "Broken"\ndate: 21/09/2025\n---\n\nBody.\n',
     )
-    result = aws.invoke(load_event("s3-put.json"))
+    event = load_event("s3-put.json")  # a new upload is a new event: new sequencer and ETag
+    event["Records"][0]["s3"]["object"].update(sequencer="0065F1C2A1B2C3D4F9", eTag="f" * 32)
+    result = aws.invoke(event)
     assert result["outcomes"][0]["status"] == "rejected"
     assert aws.site_objects() == before
     report = aws.report("drafts/2025-09-21-meta-ai-investment.md")

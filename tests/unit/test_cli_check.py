@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from stitchpress.cli import main
 
+from stitchpress.cli import main
 from tests.conftest import EXAMPLE_DRAFT
 
 pytestmark = pytest.mark.skipif(

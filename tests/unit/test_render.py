@@ -15,6 +15,7 @@ import html5lib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from stitchpress.markdown import heading_slug, is_safe_url
 from stitchpress.model import PostSummary, SiteSettings, Term
 from stitchpress.render import (
@@ -27,7 +28,6 @@ from stitchpress.render import (
     static_assets,
 )
 from stitchpress.urls import category_path, quote_path, tag_path
-
 from tests.conftest import EXAMPLE_DRAFT
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -18,6 +18,7 @@ import html5lib
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from stitchpress.model import PostSummary, SiteSettings, Term
 from stitchpress.render import Renderer, render_markdown
 from stitchpress.urls import url_key

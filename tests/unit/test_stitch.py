@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from stitchpress.stitch import StitchResult, stitch
 
 ROOT = Path(__file__).resolve().parents[2]

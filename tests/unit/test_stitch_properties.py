@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
 from stitchpress.stitch import MIN_OVERLAP, stitch
 
 # Vocabularies: no "…", no "...", no "#", "|", "`" or "---" (they would change what a paragraph

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 from cfnlint.decode.cfn_yaml import load  # type: ignore[import-untyped]
+
 from stitchpress import storage
 from stitchpress.config import DEFAULT_INVALIDATION_PATH_LIMIT, DEFAULT_MAX_DRAFT_BYTES, ENV_VARS, Config
 from stitchpress.local import stack
-
 from tests.conftest import EXAMPLE_DRAFT, ROOT
 
 TEMPLATE = ROOT / "template.yaml"

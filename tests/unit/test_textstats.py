@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from stitchpress.model import Message
 from stitchpress.textstats import (
     check_reading_time,
@@ -13,7 +14,6 @@ from stitchpress.textstats import (
     estimate_reading_time,
 )
 from stitchpress.validate import parse_draft
-
 from tests.conftest import EXAMPLE_DRAFT
 
 # --- derive_excerpt ------------------------------------------------------------------------------

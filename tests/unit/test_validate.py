@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from stitchpress.model import DraftRejected, Message, ParsedDraft, Term
 from stitchpress.validate import (
     DEFAULT_MAX_BYTES,
@@ -13,7 +14,6 @@ from stitchpress.validate import (
     MAX_FRONT_MATTER_CHARS,
     parse_draft,
 )
-
 from tests.conftest import EXAMPLE_DRAFT
 
 KEY = "drafts/2025-09-21-x.md"

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from stitchpress.model import DraftRejected, SiteSettings
 from stitchpress.urls import url_key
 from stitchpress.validate import parse_draft

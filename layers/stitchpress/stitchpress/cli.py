@@ -11,6 +11,10 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "stitch": ("stitchpress.cli_stitch", "stitch a segmented draft and print the article"),
     "check": ("stitchpress.cli_check", "validate drafts; exit 1 when any is rejected"),
+    "rebuild": (
+        "stitchpress.cli_rebuild",
+        "re-render every listing (and --posts every post) of the configured stack",
+    ),
     "demo": ("stitchpress.local.demo", "publish examples/drafts on an embedded local AWS into _site/"),
     "local": ("stitchpress.local.cli", "run the embedded local AWS stack (local up)"),
 }

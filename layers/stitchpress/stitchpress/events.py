@@ -11,6 +11,8 @@ from urllib.parse import unquote_plus
 
 from .storage import DRAFTS_PREFIX
 
+SEQUENCER_WIDTH = 40
+
 
 @dataclass(frozen=True)
 class DraftChange:
@@ -23,11 +25,29 @@ class DraftChange:
     event_time: str = ""
 
     @property
+    def order(self) -> str:
+        """Sortable position of this event among the draft's events.
+
+        S3's sequencer is a hex string; AWS documents comparing two of them by right-padding the
+        shorter with zeros, then comparing as strings. Without one (moto), the event time orders.
+        """
+        if self.sequencer:
+            return "s:" + self.sequencer.upper().ljust(SEQUENCER_WIDTH, "0")
+        return "t:" + self.event_time
+
+    @property
     def identity(self) -> str:
         """What makes two deliveries of the same S3 event the same (idempotency key material)."""
-        return "|".join(
-            (self.bucket, self.key, self.kind, self.version_id or "", self.etag or "", self.sequencer or "")
+        parts = (
+            self.bucket,
+            self.key,
+            self.kind,
+            self.version_id,
+            self.etag,
+            self.sequencer,
+            self.event_time,
         )
+        return "|".join(p or "" for p in parts)
 
 
 def is_test_event(body: Mapping[str, Any]) -> bool:

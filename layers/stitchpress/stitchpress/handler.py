@@ -8,6 +8,8 @@ A raw S3 event is accepted too, for `sam local invoke -e events/s3-put.json`.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -26,12 +28,13 @@ tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 _METRIC = {"published": "DraftsPublished", "rejected": "DraftsRejected", "unpublished": "DraftsUnpublished"}
+IDEMPOTENCY_TTL = 24 * 3600  # S3 redelivers within minutes; a day is generous
 
 
 @lru_cache(maxsize=1)
 def publisher() -> Publisher:
     """Built once per execution environment, on first use (keeps the import cheap)."""
-    import boto3
+    import boto3  # deferred: boto3 import is the bulk of the cold start
 
     from .config import Config
 
@@ -42,6 +45,34 @@ def publisher() -> Publisher:
         dynamodb=session.client("dynamodb"),
         cloudfront=session.client("cloudfront"),
     )
+
+
+@lru_cache(maxsize=1)
+def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
+    """apply() made idempotent on the S3 event's identity (bucket, key, version, ETag, sequencer):
+    the same event delivered twice does the work once and returns the first outcome."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_TTL)
+    store = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+
+    @idempotent_function(data_keyword_argument="event", persistence_store=store, config=config)  # type: ignore[untyped-decorator]
+    def apply_once(event: dict[str, str], change: DraftChange) -> dict[str, Any]:
+        outcome = apply(change)
+        return {"key": outcome.key, "status": outcome.status, "url": outcome.url}
+
+    return apply_once, config
+
+
+def reset() -> None:
+    """Forget the clients built for this environment (the local stack and tests start new
+    endpoints in one process; Lambda never needs this)."""
+    publisher.cache_clear()
+    _idempotency.cache_clear()
 
 
 def apply(change: DraftChange) -> Outcome:
@@ -60,12 +91,17 @@ def apply(change: DraftChange) -> Outcome:
     return outcome
 
 
+def apply_once(change: DraftChange) -> dict[str, Any]:
+    run, _ = _idempotency()
+    return run(event={"identity": change.identity}, change=change)
+
+
 def record_handler(record: SQSRecord) -> None:
     body = json.loads(record.body)
     if is_test_event(body):
         return
     for change in changes_from_s3_event(body):
-        apply(change)
+        apply_once(change)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -73,6 +109,8 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pub = publisher()
+    _, idempotency_config = _idempotency()
+    idempotency_config.register_lambda_context(context)
     pub.begin()
     records = event.get("Records", [])
     ids: list[str] = []
@@ -83,7 +121,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # A raw S3 event: any failure fails the invocation, and Lambda retries it.
         changes = changes_from_s3_event(event)
         ids = [c.identity for c in changes]
-        outcomes = [apply(c) for c in changes]
-        return {"outcomes": [{"key": o.key, "status": o.status, "url": o.url} for o in outcomes]}
+        return {"outcomes": [apply_once(c) for c in changes]}
     finally:
         pub.flush(batch_id(ids))

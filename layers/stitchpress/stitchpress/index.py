@@ -1,15 +1,19 @@
 """The DynamoDB tag index: the single source of truth for listings.
 
-One table, two kinds of item:
-- the post item   pk="POST#<draft key>"  sk="POST"   (its summary and the draft version applied)
-- memberships     pk="LIST#<listing>"    sk="<UTC instant>#<draft key>"  (a summary copy, so a
-  listing page is one bounded Query, newest first)
+One table (pk, sk), four kinds of item:
+- post        pk="POST#<draft key>"   sk="POST"    the summary and the draft version applied
+- membership  pk="LIST#<listing>"     sk="<UTC instant>#<draft key>"  a summary copy, so a
+              listing page is one bounded Query, newest first
+- listing     pk="LISTVER#<kind>"     sk="<listing>"  display name, post count `c` and a version
+              `v` bumped by every transaction that changes the listing (renderers re-check it)
+- head        pk="HEAD#<draft key>"   sk="HEAD"    the order of the last S3 event applied to the
+              draft, so older events arriving late are ignored
 Listings are "home", "tag/<key>", "category/<key>" and "month/<yyyy>/<mm>".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +21,14 @@ from typing import Any
 from .model import PostSummary, Term
 
 HOME = "home"
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
 
 
-def listings_of(post: PostSummary) -> set[str]:
-    """Every listing a post appears on."""
-    out = {HOME, f"month/{post.date:%Y}/{post.date:%m}"}
-    out.update(f"tag/{t.key}" for t in post.tags)
-    out.update(f"category/{c.key}" for c in post.categories)
+def listings_of(post: PostSummary) -> dict[str, str]:
+    """Every listing a post appears on -> its display name."""
+    out = {HOME: "", f"month/{post.date:%Y}/{post.date:%m}": f"{post.date:%Y}-{post.date:%m}"}
+    out.update({f"tag/{t.key}": t.name for t in post.tags})
+    out.update({f"category/{c.key}": c.name for c in post.categories})
     return out
 
 
@@ -35,7 +40,20 @@ def sort_key(post: PostSummary) -> str:
 @dataclass(frozen=True)
 class IndexedPost:
     summary: PostSummary
-    state: dict[str, str] = field(default_factory=dict)  # version_id, etag, sequencer... of the draft applied
+    state: dict[str, str] = field(default_factory=dict)  # version_id, etag, order of the draft applied
+
+
+@dataclass(frozen=True)
+class Listing:
+    name: str
+    title: str
+    count: int
+    version: int
+    updated: datetime = datetime(1970, 1, 1, tzinfo=UTC)  # when a publish last changed it
+
+
+class Stale(Exception):
+    """A newer event for the same draft has been applied (or claimed) already."""
 
 
 # --- attribute (de)serialisation: the low-level client keeps imports cheap ------------------------
@@ -81,10 +99,68 @@ def _summary(item: dict[str, Any]) -> PostSummary:
     )
 
 
+def _listing(name: str, item: dict[str, Any]) -> Listing:
+    updated = item.get("updated", {}).get("S")
+    return Listing(
+        name=name,
+        title=item.get("title", {}).get("S", ""),
+        count=int(item.get("c", {}).get("N", "0")),
+        version=int(item.get("v", {}).get("N", "0")),
+        updated=datetime.fromisoformat(updated) if updated else datetime(1970, 1, 1, tzinfo=UTC),
+    )
+
+
+def _listing_key(name: str) -> dict[str, Any]:
+    return {"pk": {"S": f"LISTVER#{name.partition('/')[0]}"}, "sk": {"S": name}}
+
+
+def _head_key(source_key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"HEAD#{source_key}"}, "sk": {"S": "HEAD"}}
+
+
 class PostIndex:
     def __init__(self, dynamodb: Any, table: str) -> None:
         self.db = dynamodb
         self.table = table
+
+    # --- event order ----------------------------------------------------------------------
+
+    def claim(self, source_key: str, order: str, kind: str) -> None:
+        """Record that the event with this order is being applied to the draft.
+
+        Raises Stale when a newer event was claimed already. An equal order is the same event
+        (a retry) and may proceed.
+        """
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key=_head_key(source_key),
+                UpdateExpression="SET #o = :o, #k = :k",
+                ConditionExpression="attribute_not_exists(#o) OR #o <= :o",
+                ExpressionAttributeNames={"#o": "order", "#k": "kind"},
+                ExpressionAttributeValues={":o": {"S": order}, ":k": {"S": kind}},
+            )
+        except self.db.exceptions.ConditionalCheckFailedException as e:
+            raise Stale(source_key) from e
+
+    def head(self, source_key: str) -> str | None:
+        item = self.db.get_item(TableName=self.table, Key=_head_key(source_key), ConsistentRead=True).get(
+            "Item"
+        )
+        return str(item["order"]["S"]) if item else None
+
+    def _head_check(self, source_key: str, order: str) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": _head_key(source_key),
+                "ConditionExpression": "#o = :o",
+                "ExpressionAttributeNames": {"#o": "order"},
+                "ExpressionAttributeValues": {":o": {"S": order}},
+            }
+        }
+
+    # --- posts ----------------------------------------------------------------------------
 
     def get_post(self, source_key: str) -> IndexedPost | None:
         resp = self.db.get_item(
@@ -98,14 +174,18 @@ class PostIndex:
         state = {k: v["S"] for k, v in item.get("state", {}).get("M", {}).items()}
         return IndexedPost(summary=_summary(item), state=state)
 
-    def save_post(self, post: PostSummary, state: dict[str, str], old: IndexedPost | None) -> None:
-        """Write the post and its memberships, and remove its stale memberships, atomically."""
-        new_members = {(f"LIST#{name}", sort_key(post)) for name in listings_of(post)}
-        old_members: set[tuple[str, str]] = set()
-        if old is not None:
-            old_members = {(f"LIST#{name}", sort_key(old.summary)) for name in listings_of(old.summary)}
+    def save_post(
+        self, post: PostSummary, state: dict[str, str], old: IndexedPost | None, order: str
+    ) -> None:
+        """Write the post and its memberships, remove stale memberships, and bump every touched
+        listing's version and count — atomically, and only if no newer event claimed the draft."""
+        new = listings_of(post)
+        old_names = listings_of(old.summary) if old else {}
+        if old is not None and old.summary == post:
+            new = old_names = {}  # only the applied version changes: no listing moves
         summary = _summary_attrs(post)
         ops: list[dict[str, Any]] = [
+            self._head_check(post.source_key, order),
             {
                 "Put": {
                     "TableName": self.table,
@@ -116,53 +196,147 @@ class PostIndex:
                         "state": {"M": {k: {"S": v} for k, v in state.items()}},
                     },
                 }
-            }
+            },
         ]
-        ops += [
-            {"Put": {"TableName": self.table, "Item": {"pk": {"S": pk}, "sk": {"S": sk}, **summary}}}
-            for pk, sk in sorted(new_members)
-        ]
-        ops += [
-            {"Delete": {"TableName": self.table, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}}}
-            for pk, sk in sorted(old_members - new_members)
-        ]
+        for name in sorted(new):
+            ops.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {"pk": {"S": f"LIST#{name}"}, "sk": {"S": sort_key(post)}, **summary},
+                    }
+                }
+            )
+        moved = old is not None and sort_key(old.summary) != sort_key(post)
+        for name in sorted(old_names):
+            if name not in new or moved:
+                assert old is not None
+                ops.append(
+                    {
+                        "Delete": {
+                            "TableName": self.table,
+                            "Key": {"pk": {"S": f"LIST#{name}"}, "sk": {"S": sort_key(old.summary)}},
+                        }
+                    }
+                )
+        for name in sorted(set(new) | set(old_names)):
+            delta = (name in new) - (name in old_names)
+            ops.append(self._bump(name, new.get(name) or old_names.get(name, ""), delta))
         self._transact(ops)
 
-    def remove_post(self, old: IndexedPost) -> None:
+    def remove_post(self, old: IndexedPost, order: str) -> None:
+        names = listings_of(old.summary)
         ops: list[dict[str, Any]] = [
+            self._head_check(old.summary.source_key, order),
             {
                 "Delete": {
                     "TableName": self.table,
                     "Key": {"pk": {"S": f"POST#{old.summary.source_key}"}, "sk": {"S": "POST"}},
                 }
-            }
+            },
         ]
-        ops += [
-            {
-                "Delete": {
-                    "TableName": self.table,
-                    "Key": {"pk": {"S": f"LIST#{name}"}, "sk": {"S": sort_key(old.summary)}},
+        for name in sorted(names):
+            ops.append(
+                {
+                    "Delete": {
+                        "TableName": self.table,
+                        "Key": {"pk": {"S": f"LIST#{name}"}, "sk": {"S": sort_key(old.summary)}},
+                    }
                 }
-            }
-            for name in sorted(listings_of(old.summary))
-        ]
+            )
+            ops.append(self._bump(name, names[name], -1))
         self._transact(ops)
 
-    def _transact(self, ops: Sequence[dict[str, Any]]) -> None:
-        # DynamoDB caps a transaction at 100 items; validation caps tags and categories well below.
-        self.db.transact_write_items(TransactItems=list(ops))
+    def _bump(self, name: str, title: str, delta: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _listing_key(name),
+                "UpdateExpression": "SET #t = :t, #u = :u ADD #v :one, #c :d",
+                "ExpressionAttributeNames": {"#t": "title", "#u": "updated", "#v": "v", "#c": "c"},
+                "ExpressionAttributeValues": {
+                    ":t": {"S": title},
+                    ":u": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
+                    ":one": {"N": "1"},
+                    ":d": {"N": str(delta)},
+                },
+            }
+        }
 
-    def listing(self, name: str, limit: int) -> list[PostSummary]:
-        """The newest `limit` posts of a listing: one Query, a bounded read."""
-        resp = self.db.query(
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"LIST#{name}"}},
-            ScanIndexForward=False,
-            Limit=limit,
-            ConsistentRead=True,
+    def _transact(self, ops: list[dict[str, Any]]) -> None:
+        if len(ops) > MAX_TRANSACTION_ITEMS:  # validation caps tags and categories well below this
+            raise ValueError(f"a post touching {len(ops)} index items cannot be written atomically")
+        try:
+            self.db.transact_write_items(TransactItems=ops)
+        except self.db.exceptions.TransactionCanceledException as e:
+            reasons = e.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise Stale(str(ops[0]["ConditionCheck"]["Key"]["pk"]["S"])) from e
+            raise
+
+    # --- listings -------------------------------------------------------------------------
+
+    def listing(self, name: str) -> Listing:
+        item = self.db.get_item(TableName=self.table, Key=_listing_key(name), ConsistentRead=True).get(
+            "Item", {}
         )
-        return [_summary(i) for i in resp.get("Items", [])]
+        return _listing(name, item)
+
+    def listings(self, kind: str) -> list[Listing]:
+        """All listings of a kind ("tag", "category", "month") that hold posts."""
+        out: list[Listing] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"LISTVER#{kind}"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self.db.query(**kwargs)
+            listings = (_listing(item["sk"]["S"], item) for item in resp.get("Items", []))
+            out += [lst for lst in listings if lst.count > 0]
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def newest(self, name: str, limit: int) -> list[PostSummary]:
+        """The newest `limit` posts of a listing, newest first: one bounded Query."""
+        if limit <= 0:
+            return []
+        out: list[PostSummary] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"LIST#{name}"}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        while len(out) < limit:
+            resp = self.db.query(**kwargs)
+            out += [_summary(i) for i in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            kwargs["Limit"] = limit - len(out)
+        return out[:limit]
+
+    def newer_than(self, name: str, post: PostSummary) -> int:
+        """How many posts of a listing are newer than `post` (reads only those)."""
+        count = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk > :sk",
+            "ExpressionAttributeValues": {":pk": {"S": f"LIST#{name}"}, ":sk": {"S": sort_key(post)}},
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self.db.query(**kwargs)
+            count += int(resp.get("Count", 0))
+            if "LastEvaluatedKey" not in resp:
+                return count
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def neighbours(self, post: PostSummary) -> tuple[PostSummary | None, PostSummary | None]:
         """The previous (older) and next (newer) post on the home listing."""

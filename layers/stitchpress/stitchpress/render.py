@@ -419,12 +419,19 @@ class Renderer:
         )
 
     def tags_overview(self, *, kind: str, terms: Sequence[tuple[Term, int]]) -> str:
-        if kind not in ("tags", "categories"):
-            raise ValueError(f"unknown overview kind {kind!r}; expected 'tags' or 'categories'")
+        """Tags or categories with their post counts; with kind "archives", the months (a Term
+        whose key is "yyyy/mm") with theirs."""
+        paths: dict[str, tuple[str, Callable[[str], str]]] = {
+            "tags": (TAGS_PATH, tag_path),
+            "categories": (CATEGORIES_PATH, category_path),
+            "archives": (ARCHIVE_PATH, lambda key: f"/{key}/"),
+        }
+        if kind not in paths:
+            raise ValueError(f"unknown overview kind {kind!r}; expected one of {sorted(paths)}")
         site = self.site
         lang = site.language
         title = _ui(lang)[kind]
-        path, term_path = (TAGS_PATH, tag_path) if kind == "tags" else (CATEGORIES_PATH, category_path)
+        path, term_path = paths[kind]
         head = self._head(
             lang=lang,
             title=f"{title} | {site.title}",

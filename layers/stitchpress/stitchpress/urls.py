@@ -59,15 +59,6 @@ def object_key(path: str) -> str:
     return key
 
 
-def path_for_key(key: str) -> str:
-    """Inverse of object_key: the canonical URL path a reader requests for an object."""
-    if key == "index.html":
-        return "/"
-    if key.endswith("/index.html"):
-        return "/" + key[: -len("index.html")]
-    return "/" + key
-
-
 def quote_path(path: str) -> str:
     """Percent-encode a site path for the wire (UTF-8), keeping "/" separators."""
     return quote(path, safe="/")

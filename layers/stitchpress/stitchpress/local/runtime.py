@@ -3,9 +3,11 @@ event source mapping, and a preview HTTP server that serves the site bucket like
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,15 +29,49 @@ FAKE_CREDENTIALS = {
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+def _serialised_moto_server(port: int) -> Any:
+    """moto's ThreadedMotoServer, answering one request at a time.
+
+    moto's backends are not thread-safe (its DynamoDB transactions deep-copy tables that other
+    request threads are changing). AWS makes each API call atomic; a lock around each request
+    gives the same guarantee, while the clients still interleave their calls freely.
+    """
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    lock = threading.Lock()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+
+    class Serialised(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+
+            def locked(environ: Any, start_response: Any) -> Any:
+                with lock:
+                    # Drain the response inside the lock: moto builds it lazily.
+                    return list(app(environ, start_response))
+
+            self._server = make_server(
+                self._ip_address, self._port, locked, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Serialised(ip_address="127.0.0.1", port=port, verbose=False)
+
+
 @contextmanager
 def embedded_aws(port: int = 0) -> Iterator[str]:
     """Start moto's server on 127.0.0.1 and point every boto3 client in this process at it.
 
     Yields the endpoint URL. Environment changes are undone on exit.
     """
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = _serialised_moto_server(port)
     server.start()
     host, bound = server.get_host_and_port()
     endpoint = f"http://{host}:{bound}"
@@ -50,6 +86,9 @@ def embedded_aws(port: int = 0) -> Iterator[str]:
     try:
         yield endpoint
     finally:
+        # moto's state lives in this process, not in the server: forget it with the server.
+        reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - our http endpoint
+        urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310
         server.stop()
         for k, v in saved.items():
             if v is None:
@@ -73,30 +112,52 @@ class LocalContext:
         return 30_000
 
 
+def load_handler(environment: int) -> Handler:
+    """A fresh copy of the handler module, as a separate Lambda execution environment has:
+    its own publisher, clients and Powertools state."""
+    import importlib.util
+
+    from .. import handler as module
+
+    if environment == 0:
+        return module.handler
+    spec = importlib.util.spec_from_file_location(f"stitchpress._handler_env{environment}", module.__file__)
+    assert spec is not None and spec.loader is not None
+    copy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copy)
+    return copy.handler  # type: ignore[no-any-return]
+
+
 class QueueWorker:
     """Polls the publish queue and invokes the handler with Lambda-shaped SQS batches.
 
     Like the event source mapping: messages the handler reports as failed stay on the queue and
     come back (here after RETRY_DELAY seconds instead of the visibility timeout) until the
-    redrive policy moves them to the dead-letter queue.
+    redrive policy moves them to the dead-letter queue. With `concurrency` > 1, that many
+    pollers run at once, each with its own copy of the handler, as concurrent execution
+    environments do.
     """
 
     RETRY_DELAY = 1
+    IDLE_SLEEP = 0.1
 
-    def __init__(self, stack: Stack, sqs: Any, handler: Handler, *, batch_size: int = 10) -> None:
+    def __init__(
+        self, stack: Stack, sqs: Any, handler: Handler, *, batch_size: int = 10, concurrency: int = 1
+    ) -> None:
         self.stack = stack
         self.sqs = sqs
         self.handler = handler
         self.batch_size = batch_size
+        self.concurrency = concurrency
         self.invocations = 0
         self.errors: list[BaseException] = []
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._queue_arn = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
 
-    def poll_once(self, wait_seconds: int = 1) -> int:
+    def poll_once(self, wait_seconds: int = 1, handler: Handler | None = None) -> int:
         resp = self.sqs.receive_message(
             QueueUrl=self.stack.queue_url,
             MaxNumberOfMessages=self.batch_size,
@@ -123,7 +184,13 @@ class QueueWorker:
             ]
         }
         self.invocations += 1
-        response = self.handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+        try:
+            response = (handler or self.handler)(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+        except Exception as e:
+            # A failed invocation: Lambda retries the whole batch (Powertools raises when every
+            # record of a batch failed).
+            self.errors.append(e)
+            response = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
         failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
         for m in messages:
             if m["MessageId"] in failed:
@@ -137,18 +204,25 @@ class QueueWorker:
         return len(messages)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="stitchpress-worker", daemon=True)
-        self._thread.start()
+        for n in range(self.concurrency):
+            handler = self.handler if n == 0 else load_handler(n)
+            thread = threading.Thread(
+                target=self._run, args=(handler,), name=f"stitchpress-worker-{n}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
 
-    def _run(self) -> None:
+    def _run(self, handler: Handler) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once(wait_seconds=1)
+                # Short polls: a long poll would hold the serialised local endpoint for its wait.
+                if self.poll_once(wait_seconds=0, handler=handler) == 0:
+                    self._stop.wait(self.IDLE_SLEEP)
             except Exception as e:  # a crashed invocation: keep polling, like Lambda would
                 self.errors.append(e)
                 time.sleep(0.5)

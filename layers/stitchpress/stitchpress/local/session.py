@@ -68,10 +68,11 @@ class LocalRun:
                     reports[key] = report
                     del pending[key]
             if pending:
-                if self.worker.errors:
-                    raise RuntimeError(f"the publish worker failed: {self.worker.errors[-1]!r}")
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"no report after {timeout:.0f}s for: {', '.join(sorted(pending))}")
+                    last = f"; last worker error: {self.worker.errors[-1]!r}" if self.worker.errors else ""
+                    raise TimeoutError(
+                        f"no report after {timeout:.0f}s for: {', '.join(sorted(pending))}{last}"
+                    )
                 time.sleep(0.1)
         return reports
 
@@ -93,7 +94,12 @@ class LocalRun:
 
 @contextmanager
 def local_stack(
-    *, port: int = 0, preview_port: int | None = None, site: SiteSettings | None = None
+    *,
+    port: int = 0,
+    preview_port: int | None = None,
+    site: SiteSettings | None = None,
+    concurrency: int = 1,
+    batch_size: int = 10,
 ) -> Iterator[LocalRun]:
     """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP."""
     import boto3
@@ -112,8 +118,14 @@ def local_stack(
         os.environ.update({**LOCAL_POWERTOOLS, **stack.config.to_env()})
         from .. import handler as handler_module
 
-        handler_module.publisher.cache_clear()
-        worker = QueueWorker(stack, session.client("sqs"), handler_module.handler)
+        handler_module.reset()
+        worker = QueueWorker(
+            stack,
+            session.client("sqs"),
+            handler_module.handler,
+            batch_size=batch_size,
+            concurrency=concurrency,
+        )
         worker.start()
         try:
             yield LocalRun(endpoint, stack, session, worker, site.base_url, preview)
@@ -121,7 +133,7 @@ def local_stack(
             worker.stop()
             if preview is not None:
                 preview.shutdown()
-            handler_module.publisher.cache_clear()
+            handler_module.reset()
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
