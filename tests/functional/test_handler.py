@@ -5,6 +5,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import quote
 
+import pytest
+
 from tests.conftest import EXAMPLE_DRAFT
 from tests.functional.conftest import Aws, load_event
 
@@ -155,3 +157,15 @@ def test_rejected_draft_changes_nothing_and_writes_a_report(aws: Aws) -> None:
     report = aws.report("drafts/2025-09-21-meta-ai-investment.md")
     assert report["status"] == "rejected"
     assert any(e.startswith("drafts/2025-09-21-meta-ai-investment.md:3: date:") for e in report["errors"])
+
+
+def test_transient_aws_failure_is_reported_for_retry(aws: Aws) -> None:
+    """An AWS error is not the writer's fault: the message is handed back to SQS (and, after the
+    redrive policy's attempts, to the dead-letter queue) instead of being reported as rejected."""
+    upload_example(aws)
+    aws.s3.delete_bucket(Bucket=aws.site)  # every site write now fails
+    event = load_event("sqs-s3-put.json")
+    result = aws.invoke(event)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    with pytest.raises(aws.s3.exceptions.NoSuchKey):
+        aws.report("drafts/2025-09-21-meta-ai-investment.md")

@@ -596,3 +596,14 @@ def test_rejection_carries_warnings_too_errors_first() -> None:
             "error", 'missing; add a line like title: "My post" to the front matter', line=1, field="title"
         )
     ]
+
+
+def test_too_many_tags_and_categories_are_rejected() -> None:
+    tags = ", ".join(f"t{i}" for i in range(16))
+    cats = ", ".join(f"c{i}" for i in range(6))
+    data = f"---\ntitle: T\ndate: 2025-01-01\ntags: [{tags}]\ncategories: [{cats}]\n---\n\nBody.\n".encode()
+    with pytest.raises(DraftRejected) as e:
+        parse_draft("drafts/2025-01-01-t.md", data)
+    lines = [m.format("drafts/2025-01-01-t.md") for m in e.value.errors]
+    assert "drafts/2025-01-01-t.md:4: tags: 16 tags; use at most 15" in lines
+    assert "drafts/2025-01-01-t.md:5: categories: 6 categories; use at most 5" in lines

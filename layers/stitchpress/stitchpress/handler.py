@@ -25,7 +25,8 @@ from .publish import Outcome, Publisher
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
-processor = BatchProcessor(event_type=EventType.SQS)
+# Report every failed record, even when all failed: the mapping retries exactly those.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 _METRIC = {"published": "DraftsPublished", "rejected": "DraftsRejected", "unpublished": "DraftsUnpublished"}
 IDEMPOTENCY_TTL = 24 * 3600  # S3 redelivers within minutes; a day is generous

@@ -583,6 +583,9 @@ def _parse_date(raw: str) -> datetime | None:
     )
 
 
+MAX_TERMS = {"tags": 15, "categories": 5}
+
+
 def _normalise_term(text: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
@@ -632,6 +635,10 @@ def _terms(fields: dict[str, _Field], plural: str, singular: str, msgs: _Message
                 line,
                 f.name,
             )
+    limit = MAX_TERMS[plural]
+    if len(terms) > limit:
+        # The index moves a post between its listings in one DynamoDB transaction (<= 100 items).
+        msgs.error(f"{len(terms)} {plural}; use at most {limit}", base.line if base else None, plural)
     return tuple(terms.values())
 
 
