@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,3 +103,20 @@ def test_demo_command_writes_the_site(tmp_path: Path) -> None:
         assert "/2025/09/21/meta-ai-investment/" in (out / "tags" / tag / "index.html").read_text(
             encoding="utf-8"
         )
+
+
+def test_deleting_the_draft_unpublishes(local: LocalRun) -> None:
+    s3 = boto3.client("s3", endpoint_url=local.endpoint)
+    bucket = local.stack.config.drafts_bucket
+    key = "drafts/2025-11-02-short-lived.md"
+    body = b'---\ntitle: "Short lived"\ndate: 2025-11-02\ntags: [ephemeral]\n---\n\nHere, then gone.\n'
+    put = s3.put_object(Bucket=bucket, Key=key, Body=body)
+    local.wait_for_reports([(key, put.get("VersionId"))])
+    assert fetch(local, "/2025/11/02/short-lived/")[0] == 200
+    s3.delete_object(Bucket=bucket, Key=key)  # versioned bucket: S3 leaves a delete marker
+    deadline = time.monotonic() + 30
+    while fetch(local, "/2025/11/02/short-lived/")[0] == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert fetch(local, "/2025/11/02/short-lived/")[0] == 404
+    assert fetch(local, "/tags/ephemeral/")[0] == 404
+    assert "/2025/11/02/short-lived/" not in fetch(local, "/")[1]

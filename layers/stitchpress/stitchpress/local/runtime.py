@@ -29,6 +29,29 @@ FAKE_CREDENTIALS = {
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+def _notify_delete_markers() -> None:
+    """Make moto notify on a delete in a versioned bucket, as S3 does.
+
+    S3 sends s3:ObjectRemoved:DeleteMarkerCreated when a delete in a versioned bucket leaves a
+    delete marker; moto 5.2.5 sends nothing, so `aws s3 rm` would never unpublish locally.
+    """
+    from moto.s3 import notifications
+    from moto.s3.models import S3Backend
+
+    original = S3Backend._set_delete_marker
+    if getattr(original, "_stitchpress", False):
+        return
+
+    def set_delete_marker(self: Any, bucket_name: str, key_name: str) -> Any:
+        marker = original(self, bucket_name, key_name)
+        event = notifications.S3NotificationEvent.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT
+        notifications.send_event(self.account_id, event, self.get_bucket(bucket_name), marker.key)
+        return marker
+
+    set_delete_marker._stitchpress = True  # type: ignore[attr-defined]
+    S3Backend._set_delete_marker = set_delete_marker  # type: ignore[method-assign]
+
+
 def _serialised_moto_server(port: int) -> Any:
     """moto's ThreadedMotoServer, answering one request at a time.
 
@@ -71,6 +94,7 @@ def embedded_aws(port: int = 0) -> Iterator[str]:
 
     Yields the endpoint URL. Environment changes are undone on exit.
     """
+    _notify_delete_markers()
     server = _serialised_moto_server(port)
     server.start()
     host, bound = server.get_host_and_port()

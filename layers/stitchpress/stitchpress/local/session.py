@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,6 +105,8 @@ def local_stack(
     """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP."""
     import boto3
 
+    # Powertools warns on invocations that add no metric (e.g. S3's test event); noise here.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     with embedded_aws(port) as endpoint:
         session = boto3.session.Session()
         site = site or SiteSettings()
