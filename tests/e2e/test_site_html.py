@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import feedparser
+import feedparser  # type: ignore[import-untyped]
 import pytest
 
 from stitchpress.local.session import local_stack

@@ -433,7 +433,7 @@ def test_tags_overview_with_counts() -> None:
     ]
     assert items == [
         ("/tags/ai/", "AI", "(3 posts)"),
-        (quote_path("/tags/最新ニュース/"), "最新ニュース", "(1 posts)"),
+        (quote_path("/tags/最新ニュース/"), "最新ニュース", "(1 post)"),
     ]
     cats = parse(Renderer(SITE).tags_overview(kind="categories", terms=[(Term("x", "X"), 2)]))
     assert "/categories/x/" in {a.get("href") for a in cats.iter("a")}

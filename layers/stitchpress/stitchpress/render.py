@@ -105,6 +105,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "not_found_text": "There is nothing at this address. It may have moved or been unpublished.",
         "back_home": "Go to the home page",
         "n_posts": "{n} posts",
+        "n_post": "1 post",
     },
     "ja": {
         "skip": "本文へ移動",
@@ -128,6 +129,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "not_found_text": "このアドレスには何もありません。移動または非公開になった可能性があります。",
         "back_home": "ホームへ戻る",
         "n_posts": "{n}件",
+        "n_post": "1件",
     },
 }
 

@@ -1,0 +1,126 @@
+"""End to end in a real browser: the example draft is uploaded to the local stack, published by the
+real pipeline, served by the stack's preview server, and opened in headless Chromium, which checks
+what a reader sees and saves screenshots at phone and desktop widths.
+
+Needs Debian's Chromium at /usr/bin/chromium and a Japanese font: run `scripts/ensure-chromium.sh`
+(as root it installs both with apt-get). Without them this test FAILS, so it never passes silently
+without a browser. On a machine that cannot have a browser, set STITCHPRESS_SKIP_BROWSER=1 to skip
+it instead.
+
+Screenshots land in test-output/ (gitignored) for a person to look at:
+post-phone.png (360x800) and post-desktop.png (1280x900).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import html5lib  # type: ignore[import-untyped]
+import pytest
+
+from stitchpress.local.session import local_stack
+from tests.conftest import EXAMPLE_DRAFT, ROOT
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+TITLE = "Metaの6000億ドルAI投資、その真意と業界への波紋とは？"
+POST_PATH = "/2025/09/21/meta-ai-investment/"
+OUTPUT = ROOT / "test-output"
+# Flags for this machine's closed network: without the background-networking ones Chromium's own
+# outbound connections are refused and slow it down. A fresh profile per run keeps runs independent.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+SETUP_HINT = "run scripts/ensure-chromium.sh (or set STITCHPRESS_SKIP_BROWSER=1 to skip browser tests)"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if os.environ.get("STITCHPRESS_SKIP_BROWSER") == "1":
+        pytest.skip("STITCHPRESS_SKIP_BROWSER=1")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} not found: {SETUP_HINT}", pytrace=False)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def post_url(chromium: Path) -> Iterator[str]:
+    with local_stack(preview_port=0) as run:
+        key, version = run.upload(EXAMPLE_DRAFT)
+        assert run.wait_for_reports([(key, version)])[key]["status"] == "published"
+        yield run.site_url + POST_PATH
+
+
+def run_chromium(chromium: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory(prefix="stitchpress-chromium-") as profile:
+        proc = subprocess.run(
+            [str(chromium), *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 0, f"chromium exited {proc.returncode}:\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def text_of(element: ET.Element) -> str:
+    return "".join(element.itertext()).strip()
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def test_post_reads_correctly_in_chromium(chromium: Path, post_url: str) -> None:
+    dom = run_chromium(chromium, "--dump-dom", post_url).stdout
+    doc = html5lib.parse(dom, namespaceHTMLElements=False)
+    assert doc.get("lang") == "ja"
+    title = doc.find("head/title")
+    assert title is not None and text_of(title) == f"{TITLE} | stitchpress"
+    h1s = doc.findall(".//h1")
+    assert [text_of(h) for h in h1s] == [TITLE]
+    body = doc.find(".//div[@class='post-body']")
+    assert body is not None, "no post body in the DOM"
+    paragraphs = [text_of(p) for p in body.iter("p")]
+    assert any("しかし、それだけではありません。" in p for p in paragraphs)
+    # The seams are invisible: no segment marker, no paragraph opening with the "…" a segment starts with.
+    assert "---END---" not in text_of(body)
+    assert not [p for p in paragraphs if p.startswith(("…", "..."))]
+
+
+@pytest.mark.parametrize(("name", "width", "height"), [("phone", 360, 800), ("desktop", 1280, 900)])
+def test_screenshots(chromium: Path, post_url: str, name: str, width: int, height: int) -> None:
+    fc_list = shutil.which("fc-list")
+    japanese_fonts = (
+        subprocess.run([fc_list, ":lang=ja", "family"], capture_output=True, text=True).stdout.strip()
+        if fc_list
+        else ""
+    )
+    assert japanese_fonts, f"no Japanese font: the screenshots would show boxes; {SETUP_HINT}"
+    OUTPUT.mkdir(exist_ok=True)
+    shot = OUTPUT / f"post-{name}.png"
+    shot.unlink(missing_ok=True)
+    run_chromium(chromium, f"--screenshot={shot}", f"--window-size={width},{height}", post_url)
+    assert png_size(shot) == (width, height)
+    # A blank page compresses to about 5 KB; a rendered article is many times that.
+    assert shot.stat().st_size > 20_000, f"{shot} looks blank ({shot.stat().st_size} bytes)"
