@@ -6,9 +6,12 @@ worker. tests/unit/test_template.py checks the two agree.
 
 from __future__ import annotations
 
+import argparse
 import os
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 from .model import SiteSettings
 
@@ -84,3 +87,40 @@ class Config:
             "MAX_DRAFT_BYTES": str(self.max_draft_bytes),
             "INVALIDATION_PATH_LIMIT": str(self.invalidation_path_limit),
         }
+
+
+SITE_FIELDS = ("title", "base_url", "language", "description", "author")
+
+
+def add_site_arguments(parser: argparse.ArgumentParser) -> None:
+    """Local commands take the site settings AWS gets from template parameters: from a TOML file
+    (keys as in SiteSettings: title, base_url, language, description, author) and/or flags."""
+    parser.add_argument("--settings", type=Path, help="TOML file of site settings")
+    parser.add_argument("--title", help="site title")
+    parser.add_argument("--language", help="default page language, e.g. ja or en")
+    parser.add_argument("--description", help="site description")
+    parser.add_argument("--author", help="default author")
+
+
+def site_from_arguments(args: argparse.Namespace, base: SiteSettings | None = None) -> SiteSettings:
+    """Settings file first, then flags; raises ValueError with the file and key on a bad file."""
+    site = base or SiteSettings()
+    if args.settings is not None:
+        try:
+            data = tomllib.loads(args.settings.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise ValueError(f"{args.settings}: {e}") from e
+        known = {f.name for f in fields(SiteSettings)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"{args.settings}: unknown setting {', '.join(unknown)}; known: {', '.join(SITE_FIELDS)}"
+            )
+        bad = sorted(k for k, v in data.items() if not isinstance(v, str))
+        if bad:
+            raise ValueError(f"{args.settings}: {', '.join(bad)}: expected a string")
+        site = replace(site, **data)
+    flags = {
+        k: getattr(args, k) for k in ("title", "language", "description", "author") if getattr(args, k, None)
+    }
+    return replace(site, **flags)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
+
+from ..config import site_from_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .session import local_stack
 
-    with local_stack(port=args.port, preview_port=args.preview_port) as local:
+    try:
+        site = site_from_arguments(args)
+    except ValueError as e:
+        print(f"stitchpress local up: {e}", file=sys.stderr)
+        return 2
+    with local_stack(port=args.port, preview_port=args.preview_port, site=site) as local:
         for k, v in local.stack.outputs(local.endpoint, local.site_url).items():
             print(f"{k}={v}", flush=True)
         print(

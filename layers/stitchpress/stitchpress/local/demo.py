@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..config import add_site_arguments, site_from_arguments
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -16,16 +18,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("_site"), help="where to download the site")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the worker")
+    add_site_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from .session import local_stack
 
+    try:
+        site = site_from_arguments(args)
+    except ValueError as e:
+        print(f"stitchpress demo: {e}", file=sys.stderr)
+        return 2
     drafts = sorted(args.drafts.glob("*.md"))
     if not drafts:
         print(f"stitchpress demo: no drafts (*.md) in {args.drafts}", file=sys.stderr)
         return 2
-    with local_stack() as local:
+    with local_stack(site=site) as local:
         print(f"embedded AWS at {local.endpoint}; drafts bucket s3://{local.stack.config.drafts_bucket}")
         uploads = [local.upload(path) for path in drafts]
         for key, _ in uploads:

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from stitchpress.config import Config, add_site_arguments, site_from_arguments
+from stitchpress.model import SiteSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_site_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_settings_file_then_flags() -> None:
+    site = site_from_arguments(parse("--settings", str(ROOT / "examples/site.toml"), "--author", "Me"))
+    assert site.title == "ALLFORCES ブログ"
+    assert site.language == "ja"
+    assert site.author == "Me"  # the flag wins over the file
+    assert site.base_url == SiteSettings().base_url
+
+
+def test_bad_settings_file_names_the_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "site.toml"
+    bad.write_text('titel = "typo"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"site.toml: unknown setting titel"):
+        site_from_arguments(parse("--settings", str(bad)))
+    bad.write_text("title = 3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"site.toml: title: expected a string"):
+        site_from_arguments(parse("--settings", str(bad)))
+
+
+def test_config_round_trips_through_the_environment() -> None:
+    config = Config(
+        drafts_bucket="d",
+        site_bucket="s",
+        index_table="i",
+        idempotency_table="p",
+        distribution_id="E1",
+        site=SiteSettings(
+            title="T", base_url="https://x.example", language="ja", description="D", author="A"
+        ),
+        max_draft_bytes=123,
+        invalidation_path_limit=7,
+    )
+    assert Config.from_env(config.to_env()) == config
+    with pytest.raises(RuntimeError, match="DRAFTS_BUCKET"):
+        Config.from_env({})
