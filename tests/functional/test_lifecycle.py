@@ -204,3 +204,18 @@ def test_previous_and_next_links(aws: Aws) -> None:
     assert "/2025/09/02/b/" in a and "/2025/09/03/c/" not in a
     assert "/2025/09/02/b/" in c and "/2025/09/01/a/" not in c
     assert {"/2025/09/01/a/", "/2025/09/03/c/"} <= b
+
+
+def test_rebuild_restores_every_page(aws: Aws) -> None:
+    from stitchpress.handler import publisher
+
+    for day in (1, 2, 3):
+        publish(aws, f"drafts/2025-09-0{day}-r{day}.md", draft(f"R{day}", f"2025-09-0{day}", ["r"]))
+    before = aws.site_objects()
+    for key in before:  # e.g. a theme change: every page must be written again
+        aws.s3.delete_object(Bucket=aws.site, Key=key)
+    lines: list[str] = []
+    changed = publisher().rebuild(posts=True, progress=lines.append)
+    assert aws.site_objects() == before
+    assert sorted(changed) == sorted(before)
+    assert lines[-1] == "posts 3/3"

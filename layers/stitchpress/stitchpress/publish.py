@@ -163,12 +163,9 @@ class Publisher:
         for name in sorted(names):
             changed += self._write_listing(name, touched)
         changed += self._write_neighbours(new, old)
-        kinds = {name.partition("/")[0] for name in names}
-        if "tag" in kinds:
-            changed += self._write_overview("tag")
-        if "category" in kinds:
-            changed += self._write_overview("category")
-        changed += self._write_overview("month")
+        # Every page's navigation links the three overviews, so they always exist.
+        for kind in ("tag", "category", "month"):
+            changed += self._write_overview(kind)
         changed += self._write_sitemaps([n for n in names if n.startswith("month/")])
         changed += self._write_static()
         return changed
