@@ -25,6 +25,10 @@ template:
 build:
 	scripts/sam.sh build
 
+# Benchmarks (installs hugo and pelican for the comparisons); `bench/run.sh --quick` for a fast check.
+bench: $(STAMP)
+	bench/run.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -6,14 +6,16 @@ worker. tests/unit/test_template.py checks the two agree.
 
 from __future__ import annotations
 
-import argparse
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .model import SiteSettings
+
+if TYPE_CHECKING:  # argparse and tomllib only for local commands: not on the Lambda's cold start
+    import argparse
 
 # Variable name -> what it is. Every name here is read by the code below.
 ENV_VARS: dict[str, str] = {
@@ -104,6 +106,8 @@ def add_site_arguments(parser: argparse.ArgumentParser) -> None:
 
 def site_from_arguments(args: argparse.Namespace, base: SiteSettings | None = None) -> SiteSettings:
     """Settings file first, then flags; raises ValueError with the file and key on a bad file."""
+    import tomllib
+
     site = base or SiteSettings()
     if args.settings is not None:
         try:
