@@ -23,7 +23,7 @@ from . import paging
 from .cdn import Invalidator
 from .config import Config
 from .events import DraftChange
-from .index import HOME, PostIndex, Stale, listings_of
+from .index import HOME, Listing, PostIndex, Stale, listings_of
 from .model import DraftRejected, Message, PostSummary, Term
 from .pipeline import CompiledPost, compile_draft
 from .render import ARCHIVE_PATH, CATEGORIES_PATH, FEED_PATH, SITEMAP_PATH, TAGS_PATH, Renderer, static_assets
@@ -94,7 +94,10 @@ class Publisher:
     def apply(self, change: DraftChange) -> Outcome:
         try:
             self.index.claim(change.key, change.order, change.kind)
-            outcome = self._delete(change) if change.kind == "delete" else self._put(change)
+            if change.kind == "delete":
+                outcome = self._unpublish(change.key, change.order)
+            else:
+                outcome = self._put(change)
         except Stale:
             outcome = Outcome(
                 change.key, "skipped", messages=[Message("info", "a newer upload or delete was applied")]
@@ -139,9 +142,6 @@ class Publisher:
         )
         return outcome
 
-    def _delete(self, change: DraftChange) -> Outcome:
-        return self._unpublish(change.key, change.order)
-
     def _unpublish(self, key: str, order: str) -> Outcome:
         old = self.index.get_post(key)
         if old is None:
@@ -163,10 +163,7 @@ class Publisher:
         for name in sorted(names):
             changed += self._write_listing(name, touched)
         changed += self._write_neighbours(new, old)
-        # Every page's navigation links the three overviews, so they always exist.
-        for kind in ("tag", "category", "month"):
-            changed += self._write_overview(kind)
-        changed += self._write_sitemaps([n for n in names if n.startswith("month/")])
+        changed += self._write_indexes([n for n in names if n.startswith("month/")])
         changed += self._write_static()
         return changed
 
@@ -262,12 +259,20 @@ class Publisher:
         html = self.renderer.listing_page(kind=kind, title=title, path=path, posts=posts, nav=nav)
         return self._put_page(object_key(path), html.encode(), HTML)
 
-    def _write_overview(self, kind: str) -> list[str]:
+    def _write_indexes(self, months: list[str] | None) -> list[str]:
+        """The three overviews (every page's navigation links them, so they always exist), the
+        sitemaps of the given months (all months with None) and the sitemap index. Each kind's
+        listings are read once, for its overview and, for months, the sitemap index too."""
+        found = {kind: self.index.listings(kind) for kind in ("tag", "category", "month")}
+        changed: list[str] = []
+        for kind, listings in found.items():
+            changed += self._write_overview(kind, listings)
+        names = [m.name for m in found["month"]] if months is None else months
+        return changed + self._write_sitemaps(names, found["month"])
+
+    def _write_overview(self, kind: str, listings: list[Listing]) -> list[str]:
         """/tags/, /categories/ or /archives/: every listing of the kind with its post count."""
-        terms = [
-            (Term(key=lst.name.partition("/")[2], name=lst.title), lst.count)
-            for lst in self.index.listings(kind)
-        ]
+        terms = [(Term(key=lst.name.partition("/")[2], name=lst.title), lst.count) for lst in listings]
         if kind == "month":
             terms.sort(key=lambda t: t[0].key, reverse=True)
         else:
@@ -278,7 +283,7 @@ class Publisher:
         html = self.renderer.tags_overview(kind=page, terms=terms)
         return self._put_page(object_key(path), html.encode(), HTML)
 
-    def _write_sitemaps(self, months: Iterable[str]) -> list[str]:
+    def _write_sitemaps(self, months: Iterable[str], all_months: list[Listing]) -> list[str]:
         changed: list[str] = []
         for name in sorted(months):
             count = self.index.listing(name).count
@@ -288,7 +293,7 @@ class Publisher:
                 continue
             entries = [(p.url, p.date) for p in self.index.newest(name, count)]
             changed += self._put_page(object_key(path), self.renderer.sitemap(entries).encode(), XML)
-        index = [(sitemap_path(m.name), m.updated) for m in self.index.listings("month")]
+        index = [(sitemap_path(m.name), m.updated) for m in all_months]
         changed += self._put_page(object_key(SITEMAP_PATH), self.renderer.sitemap_index(index).encode(), XML)
         return changed
 
@@ -324,9 +329,7 @@ class Publisher:
         for n, name in enumerate(names, 1):
             changed += self._write_listing(name, [], every_page=True)
             progress(f"listings {n}/{len(names)}: {listing_path(name)}")
-        for kind in ("tag", "category", "month"):
-            changed += self._write_overview(kind)
-        changed += self._write_sitemaps([lst.name for lst in self.index.listings("month")])
+        changed += self._write_indexes(None)
         changed += self._write_static()
         if posts:
             everything = self.index.newest(HOME, self.index.listing(HOME).count)
