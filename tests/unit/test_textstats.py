@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from unittest import mock
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stitchpress import textstats
 from stitchpress.model import Message
 from stitchpress.textstats import (
     check_reading_time,
@@ -117,6 +121,88 @@ def test_excerpt_is_short_plain_text(markdown: str, limit: int) -> None:
     assert excerpt == excerpt.strip()
 
 
+def _excerpt_from_whole_document(markdown: str, limit: int = 160) -> str:
+    """derive_excerpt as it was: the first paragraph taken from a parse of the whole document."""
+    paragraph = textstats._paragraph_in(textstats._parser().parse(markdown), None) or ""
+    with mock.patch.object(textstats, "_first_paragraph", lambda _: paragraph):
+        return derive_excerpt(markdown, limit=limit)
+
+
+FAR_DOWN = "The first paragraph, far down."
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "```\n" + "code line\n\n" * 3000 + "```\n\n",  # blank lines inside a long fence
+        "```\n" + "never closed\n\n" * 3000,  # the fence runs to the end: no paragraph at all
+        "- item\n\n  more of the item\n\n" * 1500,  # a long loose list
+        "| a | b |\n|---|---|\n" + "| 1 | 2 |\n" * 3000 + "\n",  # a long table
+        "# Heading\n\n![image](a.png)\n\n" * 800,  # headings and image-only paragraphs
+        "<!--\n" + "comment\n\n" * 3000 + "-->\n\n",  # an HTML block with blank lines
+        "> quoted\n>\n" * 3000 + "\n",  # a long blockquote (its paragraphs count)
+        "    indented code\n\n" * 3000,
+    ],
+)
+def test_excerpt_after_long_blocks_is_the_whole_document_s(head: str) -> None:
+    markdown = head + FAR_DOWN + "\n\nSecond paragraph.\n"
+    assert len(markdown) > 2 * textstats._PREFIX_CHARS
+    assert derive_excerpt(markdown) == _excerpt_from_whole_document(markdown)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "===\n",  # a setext underline: the "paragraph" at the cut is a heading
+        "|---|---|\n| 1 | 2 |\n",  # a delimiter row: it is a table header
+        "lazy continuation of the same paragraph\n",
+        "\n[ref]: https://example.com/\n",  # a reference defined at the very end
+    ],
+)
+def test_excerpt_when_later_lines_change_the_first_paragraph(tail: str) -> None:
+    filler = "```\n" + "x\n" * 2040 + "```\n\n"  # 4,089 characters: the first cut is near
+    for pad in range(0, 60, 7):
+        markdown = filler + "p" * pad + "\n\n" + "A [ref] | b |\n" + tail + "\nLater text.\n"
+        assert derive_excerpt(markdown) == _excerpt_from_whole_document(markdown)
+
+
+blocks = st.sampled_from(
+    [
+        "para text",
+        "語の文。",
+        "[ref]",
+        "[ref]: /url",
+        "```",
+        "~~~",
+        "    indented",
+        "- item",
+        "1. item",
+        "> quote",
+        "| a | b |",
+        "|---|---|",
+        "===",
+        "---",
+        "# heading",
+        "<div>",
+        "<!--",
+        "-->",
+        "![img](a.png)",
+        "",
+        "",
+        "",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(blocks, max_size=60), st.integers(min_value=1, max_value=400))
+def test_excerpt_equals_the_whole_document_s(lines: list[str], repeat_at: int) -> None:
+    # A small prefix size so that the prefix logic runs on small documents.
+    markdown = "\n".join(lines) + "\n"
+    with mock.patch.object(textstats, "_PREFIX_CHARS", 1 + repeat_at % 40):
+        assert derive_excerpt(markdown) == _excerpt_from_whole_document(markdown)
+
+
 # --- estimate_reading_time / check_reading_time --------------------------------------------------
 
 
@@ -170,6 +256,37 @@ texts = st.text(alphabet=st.sampled_from(list("abc xyz 日本語かな한글.,\n
 @given(texts, texts)
 def test_more_text_never_reads_faster(a: str, b: str) -> None:
     assert 1 <= estimate_reading_time(a) <= estimate_reading_time(a + "\n\n" + b)
+
+
+mixed = st.lists(
+    st.sampled_from([*"ab Zé_9'.,\n\t日本語かなカナｶﾅ한글\U00020001ー・", "](x)", "<b>", "http://u"]),
+    max_size=200,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mixed)
+def test_counts_equal_one_match_per_character(text: str) -> None:
+    # The per-character findall counts these replaced, on the same readable text.
+    readable = textstats._readable(text)
+    cjk = len(re.findall(f"[{textstats._CJK_CLASS}]", readable))
+    words = len(re.findall(rf"[^\W{textstats._CJK_CLASS}]+", readable))
+    assert textstats._counts(text) == (cjk, words)
+    letters = len(re.findall(r"[^\W\d_]", readable))
+    assert textstats._count(textstats._LETTER_RUN, readable) == letters
+    kana_han = len(re.findall(f"[{textstats._KANA_CLASS}]", readable)) + len(
+        re.findall(f"[{textstats._HAN_CLASS}]", readable)
+    )
+    assert textstats._count(textstats._KANA_HAN_RUN, readable) == kana_han
+    assert textstats._count(textstats._LATIN_RUN, readable) == len(
+        re.findall("[A-Za-z\u00c0-\u024f]", readable)
+    )
+
+
+def test_readable_skips_only_patterns_that_cannot_match() -> None:
+    text = "[a](http://x) <i>b</i> see https://y.z/ ok"
+    assert textstats._readable(text) == "[a]  b  see   ok"
+    assert textstats._readable("plain ] ( text") == "plain ] ( text"
 
 
 # --- detect_language -----------------------------------------------------------------------------

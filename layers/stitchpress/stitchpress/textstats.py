@@ -1,7 +1,7 @@
 """Pure helpers over Markdown text: excerpt, reading time, language guess.
 
 Counting uses regular expressions (C speed) so a 2 MB article costs milliseconds. markdown-it is
-imported only when an excerpt is derived.
+imported only when an excerpt is derived, and then parses only the start of the article.
 """
 
 from __future__ import annotations
@@ -25,12 +25,16 @@ _CJK_CLASS = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
     "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f\uac00-\ud7af"
 )
+_KANA_CLASS = "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+_HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _CJK = re.compile(f"[{_CJK_CLASS}]")
-_KANA = re.compile("[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
-_LETTER = re.compile(r"[^\W\d_]")
-_WORD = re.compile(rf"[^\W{_CJK_CLASS}]+")
+_KANA = re.compile(f"[{_KANA_CLASS}]")
+# Counted as runs: one match per run instead of one per character is several times faster.
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_KANA_HAN_RUN = re.compile(f"[{_KANA_CLASS}{_HAN_CLASS}]+")
+_LATIN_RUN = re.compile("[A-Za-z\u00c0-\u024f]+")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_WORD_CHARS = re.compile(r"\w+")
 _ASCII_WORD = re.compile(r"[A-Za-z']+")
 # Markdown noise that readers do not read: link targets, HTML tags, bare URLs.
 _LINK_TARGET = re.compile(r"\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
@@ -84,6 +88,8 @@ _SENTENCE_END = re.compile(
     rf"(?:[。！？．][{_CLOSERS_RE}]*|[!?][{_CLOSERS_RE}]*(?=\s|$|[{_CJK_CLASS}])|(?<=[^.\d])\.[{_CLOSERS_RE}]*(?=\s|$))"
 )
 _ELLIPSIS = "…"
+_PREFIX_CHARS = 4096  # parsed first for the excerpt; grown 8-fold until it holds the paragraph
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
 def derive_excerpt(markdown: str, *, limit: int = 160) -> str:
@@ -124,7 +130,30 @@ def _parser() -> MarkdownIt:
 
 
 def _first_paragraph(markdown: str) -> str:
-    tokens = _parser().parse(markdown)
+    """_paragraph_in(the whole document's tokens), parsing only as much of it as that needs.
+
+    A prefix that ends at a blank line parses, up to its last paragraph, exactly as the whole
+    document does: markdown-it decides where each block ends from the lines up to that end, and
+    no paragraph, reference definition or block that a paragraph follows spans a blank line, or
+    else it reaches past the prefix and ends there. Only reference definitions further down can
+    change the prefix's inline text, so their mark "]:" sends us to the whole document.
+    """
+    size = _PREFIX_CHARS
+    while size < len(markdown):
+        blank = _BLANK_LINE.search(markdown, size)
+        if blank is None or markdown.find("]:", blank.end()) != -1:
+            break
+        prefix = markdown[: blank.end()]
+        text = _paragraph_in(_parser().parse(prefix), prefix.count("\n"))
+        if text is not None:
+            return text
+        size *= 8
+    return _paragraph_in(_parser().parse(markdown), None) or ""
+
+
+def _paragraph_in(tokens: list[Token], lines: int | None) -> str | None:
+    """Plain text of the first non-empty paragraph outside lists; None when there is none, or
+    when it runs to the end of a prefix of `lines` lines (then it could go on beyond it)."""
     in_list = 0
     for i, tok in enumerate(tokens):
         if tok.type in ("bullet_list_open", "ordered_list_open"):
@@ -132,10 +161,12 @@ def _first_paragraph(markdown: str) -> str:
         elif tok.type in ("bullet_list_close", "ordered_list_close"):
             in_list -= 1
         elif tok.type == "inline" and i > 0 and tokens[i - 1].type == "paragraph_open" and not in_list:
+            if lines is not None and (tok.map is None or tok.map[1] >= lines):
+                return None
             text = _plain(tok.children or [])
             if text:
                 return text
-    return ""
+    return None
 
 
 def _plain(children: list[Token]) -> str:
@@ -154,16 +185,25 @@ def _plain(children: list[Token]) -> str:
 
 
 def _readable(markdown: str) -> str:
-    text = _LINK_TARGET.sub("]", markdown)
-    text = _HTML_TAG.sub(" ", text)
-    return _URL.sub(" ", text)
+    # Each pattern needs its literal; skipping the scan when it is absent changes nothing.
+    text = _LINK_TARGET.sub("]", markdown) if "](" in markdown else markdown
+    text = _HTML_TAG.sub(" ", text) if "<" in text else text
+    return _URL.sub(" ", text) if "://" in text else text
+
+
+def _count(runs: re.Pattern[str], text: str) -> int:
+    """Characters of `text` in the class that `runs` matches runs of."""
+    return len(text) - len(runs.sub("", text))
 
 
 def _counts(markdown: str) -> tuple[int, int]:
     """(CJK characters, words in other scripts) of the text a reader reads."""
     text = _readable(markdown)
-    cjk = len(_CJK.findall(text))
-    words = sum(1 for _ in _WORD.finditer(text))
+    # A CJK run becomes one space: what is left has the CJK characters' count missing and the
+    # other scripts' words, now runs of \w, still apart.
+    rest, runs = _CJK_RUN.subn(" ", text)
+    cjk = len(text) - len(rest) + runs
+    words = _WORD_CHARS.subn("", rest)[1]
     return cjk, words
 
 
@@ -204,14 +244,14 @@ def detect_language(text: str) -> str | None:
     """
     sample = _CODE_SPAN.sub(" ", _FENCE.sub("", text[:_SAMPLE_CHARS]))
     sample = _readable(sample)
-    letters = len(_LETTER.findall(sample))
+    letters = _count(_LETTER_RUN, sample)
     if letters == 0:
         return None
-    kana = len(_KANA.findall(sample))
-    han = len(_HAN.findall(sample))
-    if kana > 0 and (kana + han) * _LATIN_LETTERS_PER_CJK_CHAR >= letters - kana - han:
-        return "ja"
-    latin = len(_LATIN.findall(sample))
+    if _KANA.search(sample):
+        kana_han = _count(_KANA_HAN_RUN, sample)
+        if kana_han * _LATIN_LETTERS_PER_CJK_CHAR >= letters - kana_han:
+            return "ja"
+    latin = _count(_LATIN_RUN, sample)
     if latin < 0.8 * letters:
         return None
     words = [w.lower() for w in _ASCII_WORD.findall(sample)]
