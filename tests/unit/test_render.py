@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stitchpress.markdown import heading_slug, is_safe_url
+from stitchpress import render
+from stitchpress.markdown import Heading, RenderedBody, heading_slug, is_safe_url
 from stitchpress.model import PostSummary, SiteSettings, Term
 from stitchpress.render import (
     FEED_PATH,
@@ -488,6 +490,48 @@ def test_feed_drops_characters_xml_forbids() -> None:
     assert root.findtext(f"{ATOM}entry/{ATOM}summary") == "nul"
 
 
+# Every code point XML 1.0 forbids in text, spelled out independently of render.py.
+NOT_XML = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(chr(plane * 0x10000 + low) for plane in range(17) for low in (0xFFFE, 0xFFFF))
+    + "]"
+)
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "bell\x07, vt\x0b, del\x7f, c1\x85 and \ud800 in text",
+        "astral nonchars \U0001fffe \U0010ffff next to 🙂 and 𠀋",
+        "a form feed from an entity: a&#12;b",  # markdown-it decodes &#12; to U+000C
+        "<http://x.example/%EF%BF%BE%0C>",  # autolink text is percent-decoded: U+FFFE, U+000C
+        "# heading\x01 one\n\n## two\x02\n\n### three\ufffe",
+        "```py\na\x0cb\n```\n",
+        "| a\x01 | b |\n|---|---|\n| \x02 | \U0002ffff |\n",
+    ],
+)
+def test_forbidden_code_points_in_the_body_never_reach_the_page(markdown: str) -> None:
+    body = render_markdown(markdown)
+    page = Renderer(SITE).post_page(summary(), body, reading_time=1)
+    assert NOT_XML.search(page) is None
+    assert "🙂" in page or "🙂" not in markdown  # other astral characters stay
+    # Whoever builds the body: it is cleaned where it is printed.
+    dirty = RenderedBody(html="<p>x\x01\U0003fffe</p>", headings=(Heading(1, "h-x", "x\x02"),) * 3)
+    assert NOT_XML.search(Renderer(SITE).post_page(summary(), dirty, reading_time=1)) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"a語\x00\x0c\x85\ud800\ufdd0\ufffe\uffff", "\U0001fffe", "\U00020000", "🙂"]
+        )
+    )
+)
+def test_strip_forbidden_is_one_pass_of_the_whole_class(text: str) -> None:
+    assert render._strip_forbidden(text) == NOT_XML.sub("", text) == render._FORBIDDEN.sub("", text)
+
+
 def test_sitemaps() -> None:
     when = datetime(2025, 9, 21, 8, 0, tzinfo=JST)
     renderer = Renderer(SITE)
@@ -618,6 +662,43 @@ def test_override_cannot_reach_python_internals() -> None:
     assert renderer.robots_txt().startswith("User-agent: *")  # the packaged one
     (problem,) = renderer.problems
     assert problem.text.startswith("robots.txt: error while rendering robots.txt")
+
+
+def test_renderers_share_compiled_templates_but_not_settings() -> None:
+    first = Renderer(SITE)
+    other_site = SiteSettings(title="Other", base_url="https://other.example", language="ja")
+    second = Renderer(other_site)
+    assert first._env is second._env  # compiled once per process
+    assert text_of(parse(first.not_found_page()).find(".//title")) == "Page not found | Example"
+    doc = parse(second.not_found_page())
+    assert text_of(doc.find(".//title")) == "ページが見つかりません | Other"
+    assert doc.get("lang") == "ja"
+    assert text_of(parse(first.not_found_page()).find(".//h1")) == "Page not found"  # unchanged
+
+
+def test_renderers_with_the_same_overrides_share_them_and_a_change_is_picked_up() -> None:
+    one = Renderer(SITE, {"robots.txt": "v1 {{ sitemap_url }}\n"})
+    again = Renderer(SITE, {"robots.txt": "v1 {{ sitemap_url }}\n"})
+    assert one._env is again._env
+    assert again.robots_txt() == "v1 https://blog.example.com/sitemap.xml\n"
+    changed = Renderer(SITE, {"robots.txt": "v2 {{ sitemap_url }}\n"})
+    assert changed.robots_txt() == "v2 https://blog.example.com/sitemap.xml\n"
+    other_site = SiteSettings(title="Other", base_url="https://other.example")
+    assert Renderer(other_site, {"robots.txt": "v2 {{ sitemap_url }}\n"}).robots_txt() == (
+        "v2 https://other.example/sitemap.xml\n"
+    )
+    assert Renderer(SITE, {}).robots_txt().startswith("User-agent: *")  # removed: packaged again
+    assert Renderer(SITE).robots_txt().startswith("User-agent: *")
+
+
+def test_every_renderer_reports_the_problems_of_cached_overrides() -> None:
+    overrides = {"404.html": "{{ x }", "../evil.html": "x"}
+    first, second = Renderer(SITE, overrides), Renderer(SITE, dict(reversed(overrides.items())))
+    assert first._env is second._env
+    assert first.problems == second.problems
+    assert len(first.problems) == 2
+    first.problems.clear()
+    assert len(Renderer(SITE, overrides).problems) == 2  # the cached list itself is not shared
 
 
 def test_override_with_bad_name_is_ignored() -> None:

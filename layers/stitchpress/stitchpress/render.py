@@ -16,7 +16,7 @@ import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -67,6 +67,10 @@ _FORBIDDEN = re.compile(
     + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
     + "]"
 )
+# The same split in two: re tests a class of only BMP code points with a bitmap, but one with
+# astral code points range by range, 12x slower over a page; most pages have no astral character.
+_FORBIDDEN_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _MONTHS = (
     "January",
     "February",
@@ -188,12 +192,18 @@ def _iso(dt: datetime) -> str:
     return _aware(dt).isoformat(timespec="seconds")
 
 
+def _strip_forbidden(text: str) -> str:
+    """`text` without the code points _FORBIDDEN matches."""
+    text = _FORBIDDEN_BMP.sub("", text)
+    return _FORBIDDEN.sub("", text) if _ASTRAL.search(text) else text
+
+
 def _clean(value: Any) -> Any:
     """Jinja2 `finalize`: drop forbidden code points from every printed value."""
     if isinstance(value, Markup):
-        return Markup(_FORBIDDEN.sub("", str(value)))  # noqa: S704 - already safe; removing chars keeps it so
+        return Markup(_strip_forbidden(str(value)))  # noqa: S704 - already safe; removing chars keeps it so
     if isinstance(value, str):
-        return _FORBIDDEN.sub("", value)
+        return _strip_forbidden(value)
     return value
 
 
@@ -209,7 +219,7 @@ def _json_for_script(data: Any) -> Markup:
 def _scrub(data: Any) -> Any:
     """Forbidden code points removed from every string in a JSON-able structure."""
     if isinstance(data, str):
-        return _FORBIDDEN.sub("", data)
+        return _strip_forbidden(data)
     if isinstance(data, Mapping):
         return {k: _scrub(v) for k, v in data.items()}
     if isinstance(data, list | tuple):
@@ -242,7 +252,8 @@ def _ui(lang: str) -> Mapping[str, str]:
 
 
 class Renderer:
-    """Renders every page kind for one site. Build one per process; it is reusable.
+    """Renders every page kind for one site. Reusable, and cheap to build: the compiled templates
+    are shared by every Renderer of the process (the overrides' by those with the same overrides).
 
     `overrides` maps a template name ("post.html", "base.html", "feed.xml"...) to template source
     uploaded under the drafts bucket's theme/ prefix. A broken override falls back to the
@@ -250,16 +261,14 @@ class Renderer:
     """
 
     def __init__(self, site: SiteSettings, overrides: Mapping[str, str] | None = None) -> None:
-        from jinja2 import FileSystemLoader
-
         self.site = site
         self.problems: list[Message] = []
-        self._packaged = _environment(FileSystemLoader(str(_TEMPLATE_DIR)), sandboxed=False)
+        self._packaged = _packaged_environment()
         self._env = self._packaged
-        digest = hashlib.sha256(_stylesheet()).hexdigest()[:12]
+        # Site settings go into each render's context, never into the shared environments.
         self._globals: dict[str, Any] = {
             "site": site,
-            "stylesheet_href": f"{STYLESHEET_PATH}?v={digest}",
+            "stylesheet_href": _stylesheet_href(),
             "feed_href": FEED_PATH,
             "archive_href": quote_path(ARCHIVE_PATH),
             "tags_href": quote_path(TAGS_PATH),
@@ -268,7 +277,10 @@ class Renderer:
             "feed_url": absolute(site.base_url, FEED_PATH),
         }
         if overrides:
-            self._env = self._with_overrides(overrides)
+            env, problems = _override_environment(tuple(sorted(overrides.items())))
+            for text, line in problems:
+                self._problem(text, line=line)
+            self._env = env or self._packaged
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -542,36 +554,6 @@ class Renderer:
             self._report_runtime(name, exc)
             return self._packaged.get_template(name).render(ctx)
 
-    def _with_overrides(self, overrides: Mapping[str, str]) -> Environment:
-        from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, FunctionLoader, TemplateSyntaxError
-
-        env = _environment(DictLoader({}), sandboxed=True)
-        good: dict[str, str] = {}
-        for name, source in sorted(overrides.items()):
-            if not _OVERRIDE_NAME.match(name):
-                self._problem(
-                    f"{name}: not a template name this theme uses (flat name ending in .html, .xml or .txt);"
-                    " ignored"
-                )
-                continue
-            try:
-                # compile, not just parse: unknown filters and tests are caught here too
-                env.compile(source, name, _OVERRIDE_PREFIX + name)
-            except TemplateSyntaxError as exc:
-                self._problem(f"{name}: {exc.message}; using the packaged {name} instead", line=exc.lineno)
-                continue
-            good[name] = source
-        if not good:
-            return self._packaged
-
-        def load(template: str) -> tuple[str, str, Callable[[], bool]] | None:
-            # Named theme/<name> so tracebacks (and problems) point at the writer's file.
-            source = good.get(template)
-            return None if source is None else (source, _OVERRIDE_PREFIX + template, lambda: True)
-
-        env.loader = ChoiceLoader([FunctionLoader(load), FileSystemLoader(str(_TEMPLATE_DIR))])
-        return env
-
     def _report_runtime(self, name: str, exc: BaseException) -> None:
         where, line = name, None
         for frame in traceback.extract_tb(exc.__traceback__):
@@ -592,6 +574,58 @@ def _default_page_url(path: str) -> Callable[[int], str]:
     """Page n of a listing at `path`, following urls._listing: base/ and base/page/n/."""
     base = _PAGE_SUFFIX.sub("", path)
     return lambda n: base if n <= 1 else f"{base}page/{n}/"
+
+
+@cache
+def _stylesheet_href() -> str:
+    return f"{STYLESHEET_PATH}?v={hashlib.sha256(_stylesheet()).hexdigest()[:12]}"
+
+
+@cache
+def _packaged_environment() -> Environment:
+    from jinja2 import FileSystemLoader
+
+    return _environment(FileSystemLoader(str(_TEMPLATE_DIR)), sandboxed=False)
+
+
+@lru_cache(maxsize=8)
+def _override_environment(
+    overrides: tuple[tuple[str, str], ...],
+) -> tuple[Environment | None, tuple[tuple[str, int | None], ...]]:
+    """The sandboxed environment for (name, source) overrides, None when none is usable, and
+    the problems found compiling them as (text, template line)."""
+    from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, FunctionLoader, TemplateSyntaxError
+
+    env = _environment(DictLoader({}), sandboxed=True)
+    problems: list[tuple[str, int | None]] = []
+    good: dict[str, str] = {}
+    for name, source in overrides:
+        if not _OVERRIDE_NAME.match(name):
+            problems.append(
+                (
+                    f"{name}: not a template name this theme uses (flat name ending in .html, .xml or .txt);"
+                    " ignored",
+                    None,
+                )
+            )
+            continue
+        try:
+            # compile, not just parse: unknown filters and tests are caught here too
+            env.compile(source, name, _OVERRIDE_PREFIX + name)
+        except TemplateSyntaxError as exc:
+            problems.append((f"{name}: {exc.message}; using the packaged {name} instead", exc.lineno))
+            continue
+        good[name] = source
+    if not good:
+        return None, tuple(problems)
+
+    def load(template: str) -> tuple[str, str, Callable[[], bool]] | None:
+        # Named theme/<name> so tracebacks (and problems) point at the writer's file.
+        source = good.get(template)
+        return None if source is None else (source, _OVERRIDE_PREFIX + template, lambda: True)
+
+    env.loader = ChoiceLoader([FunctionLoader(load), FileSystemLoader(str(_TEMPLATE_DIR))])
+    return env, tuple(problems)
 
 
 def _environment(loader: BaseLoader, *, sandboxed: bool) -> Environment:
