@@ -169,3 +169,24 @@ def test_transient_aws_failure_is_reported_for_retry(aws: Aws) -> None:
     assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     with pytest.raises(aws.s3.exceptions.NoSuchKey):
         aws.report("drafts/2025-09-21-meta-ai-investment.md")
+
+
+def test_the_first_invocation_builds_one_boto3_session(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idempotency layer uses the publisher's DynamoDB client: a second Session and client
+    would add ~50 ms to every cold start (BENCHMARKS.md, "Handler cold start")."""
+    import boto3
+
+    from stitchpress import handler
+
+    sessions: list[object] = []
+    session_class = boto3.session.Session
+
+    def counting(*args: object, **kwargs: object) -> object:
+        sessions.append(session_class(*args, **kwargs))
+        return sessions[-1]
+
+    monkeypatch.setattr(boto3.session, "Session", counting)
+    handler.reset()
+    upload_example(aws)
+    assert aws.invoke(load_event("s3-put.json"))["outcomes"][0]["status"] == "published"
+    assert len(sessions) == 1

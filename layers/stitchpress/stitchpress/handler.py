@@ -59,7 +59,11 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
     )
 
     config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_TTL)
-    store = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+    # The publisher's DynamoDB client, not a new boto3 Session and client of the layer's own:
+    # that would cost ~50 ms of every cold start (BENCHMARKS.md, "Handler cold start").
+    store = DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=publisher().index.db
+    )
 
     @idempotent_function(data_keyword_argument="event", persistence_store=store, config=config)  # type: ignore[untyped-decorator]
     def apply_once(event: dict[str, str], change: DraftChange) -> dict[str, Any]:
