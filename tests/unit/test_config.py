@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,11 @@ def test_config_round_trips_through_the_environment() -> None:
     assert Config.from_env(config.to_env()) == config
     with pytest.raises(RuntimeError, match="DRAFTS_BUCKET"):
         Config.from_env({})
+
+
+def test_import_leaves_argparse_and_tomllib_to_the_local_commands() -> None:
+    """The handler imports config on every cold start; argparse and tomllib serve only the local
+    TOML/flags path (~3 ms, BENCHMARKS.md "Handler cold start")."""
+    code = "import sys, stitchpress.config\nprint(sorted(m for m in ('argparse', 'tomllib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
