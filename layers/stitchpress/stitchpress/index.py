@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from . import parallel
 from .model import PostSummary, Term
 
 HOME = "home"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
+MAX_BATCH_GET_KEYS = 100  # likewise
 
 
 def listings_of(post: PostSummary) -> dict[str, str]:
@@ -282,6 +284,21 @@ class PostIndex:
         )
         return _listing(name, item)
 
+    def listings_named(self, names: Iterable[str]) -> dict[str, Listing]:
+        """Several listings by name (a missing one has count and version 0), in as few strongly
+        consistent BatchGetItem calls as DynamoDB allows (100 keys each)."""
+        wanted = sorted(set(names))
+        items: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), MAX_BATCH_GET_KEYS):
+            keys = [_listing_key(n) for n in wanted[start : start + MAX_BATCH_GET_KEYS]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                resp = self.db.batch_get_item(RequestItems=request)
+                for item in resp.get("Responses", {}).get(self.table, []):
+                    items[item["sk"]["S"]] = item
+                request = resp.get("UnprocessedKeys") or {}
+        return {n: _listing(n, items.get(n, {})) for n in wanted}
+
     def listings(self, kind: str) -> list[Listing]:
         """All listings of a kind ("tag", "category", "month") that hold posts."""
         out: list[Listing] = []
@@ -301,9 +318,20 @@ class PostIndex:
 
     def newest(self, name: str, limit: int) -> list[PostSummary]:
         """The newest `limit` posts of a listing, newest first: one bounded Query."""
+        return [_summary(i) for i in self._newest(name, limit)]
+
+    def newest_urls(self, name: str, limit: int) -> list[tuple[str, datetime]]:
+        """(url, date) of the newest `limit` posts of a listing, newest first: what a sitemap
+        needs, without reading (and parsing) the rest of each summary."""
+        items = self._newest(name, limit, projection={"#u": "url", "#d": "date"})
+        return [(i["url"]["S"], datetime.fromisoformat(i["date"]["S"])) for i in items]
+
+    def _newest(
+        self, name: str, limit: int, projection: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         if limit <= 0:
             return []
-        out: list[PostSummary] = []
+        out: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
@@ -312,9 +340,12 @@ class PostIndex:
             "Limit": limit,
             "ConsistentRead": True,
         }
+        if projection:
+            kwargs["ProjectionExpression"] = ", ".join(projection)
+            kwargs["ExpressionAttributeNames"] = projection
         while len(out) < limit:
             resp = self.db.query(**kwargs)
-            out += [_summary(i) for i in resp.get("Items", [])]
+            out += resp.get("Items", [])
             if "LastEvaluatedKey" not in resp:
                 break
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
@@ -354,4 +385,5 @@ class PostIndex:
             items = resp.get("Items", [])
             return _summary(items[0]) if items else None
 
-        return one("<", False), one(">", True)
+        older, newer = parallel.call_all([lambda: one("<", False), lambda: one(">", True)])
+        return older, newer

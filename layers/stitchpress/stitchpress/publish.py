@@ -9,6 +9,10 @@ the ones that did are collected for one CloudFront invalidation per invocation.
 
 Listings stay correct under concurrent publishes by re-checking the listing's index version
 after writing it: if another publish changed the listing meanwhile, it is rendered again.
+
+Every AWS call is a network round trip, so the independent reads of one step (the listings,
+the neighbours, the overviews) and all page writes run concurrently (stitchpress.parallel): a
+publish takes about twenty rounds, not seventy calls one after the other.
 """
 
 from __future__ import annotations
@@ -17,17 +21,26 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
-from . import paging
+from . import paging, parallel
 from .cdn import Invalidator
 from .config import Config
 from .events import DraftChange
-from .index import HOME, Listing, PostIndex, Stale, listings_of
+from .index import HOME, Listing, PostIndex, Stale, listings_of, sort_key
 from .model import DraftRejected, Message, PostSummary, Term
 from .pipeline import CompiledPost, compile_draft
 from .render import ARCHIVE_PATH, CATEGORIES_PATH, FEED_PATH, SITEMAP_PATH, TAGS_PATH, Renderer, static_assets
-from .storage import ASSET_CACHE_CONTROL, PAGE_CACHE_CONTROL, DraftObject, DraftStore, NotFound, SiteStore
+from .storage import (
+    ASSET_CACHE_CONTROL,
+    PAGE_CACHE_CONTROL,
+    DraftObject,
+    DraftStore,
+    NotFound,
+    Page,
+    SiteStore,
+)
 from .urls import absolute, category_path, object_key, tag_path
 
 log = logging.getLogger(__name__)
@@ -35,10 +48,13 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 20
 FEED_SIZE = 20
 MAX_RENDER_ATTEMPTS = 5  # re-renders of one listing while concurrent publishes keep moving it
+REBUILD_CHUNK = 50  # listings (<= 100: one BatchGetItem) or posts a rebuild writes in one round
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 
 Status = Literal["published", "unpublished", "rejected", "skipped"]
+Neighbours = tuple[PostSummary | None, PostSummary | None]  # (previous/older, next/newer)
+PageJob = Callable[[], list[Page]]  # reads and renders some pages; jobs of one step run at once
 
 
 @dataclass
@@ -76,13 +92,19 @@ class Publisher:
         self.invalidator = Invalidator(cloudfront, config.distribution_id, config.invalidation_path_limit)
         self.renderer = Renderer(config.site)
         self.changed: set[str] = set()
+        self._theme: dict[str, str] | None = None  # the overrides the static files were written for
+        self._static_due = True
 
     # --- per invocation ---------------------------------------------------------------------
 
     def begin(self) -> None:
         """Start an invocation: pick up theme overrides a writer uploaded since the last one."""
         self.changed = set()
-        self.renderer = Renderer(self.config.site, overrides=self.drafts.theme_overrides())
+        overrides = self.drafts.theme_overrides()
+        self.renderer = Renderer(self.config.site, overrides=overrides)
+        if overrides != self._theme:
+            self._theme = overrides
+            self._static_due = True
 
     def flush(self, batch_id: str) -> str | None:
         """One CloudFront invalidation for everything this invocation changed."""
@@ -126,14 +148,17 @@ class Publisher:
         old = self.index.get_post(change.key)
         state = {"version_id": draft.version_id or "", "etag": draft.etag, "order": change.order}
         self.index.save_post(compiled.summary, state, old, change.order)
-        changed = self._write_post(compiled)
+        neighbours = self.index.neighbours(compiled.summary)
+        pages = [self._post_page(compiled, neighbours)]
+        if old is not None and old.summary.url != compiled.summary.url:
+            pages.append(_gone(old.summary.url))
+        if old is None or old.summary != compiled.summary:
+            changed = self._write_around(compiled.summary, old.summary if old else None, pages, neighbours)
+        else:
+            changed = self.site.apply(pages)
         if self.index.head(change.key) != change.order:
             # A newer event claimed the draft while we rendered; make sure its state wins.
-            changed += self._rerender(change.key)
-        if old is not None and old.summary.url != compiled.summary.url:
-            changed += self._delete_page(old.summary.url)
-        if old is None or old.summary != compiled.summary:
-            changed += self._write_around(compiled.summary, old.summary if old else None)
+            changed += self.site.apply(self._rerendered(change.key))
         outcome = Outcome(
             change.key, "published", url=compiled.summary.url, messages=messages, changed=changed
         )
@@ -147,35 +172,45 @@ class Publisher:
         if old is None:
             return Outcome(key, "skipped", messages=[Message("info", "it was not published")])
         self.index.remove_post(old, order)
-        changed = self._delete_page(old.summary.url)
-        changed += self._write_around(None, old.summary)
+        changed = self._write_around(None, old.summary, [_gone(old.summary.url)])
         return Outcome(key, "unpublished", url=old.summary.url, changed=changed)
 
     # --- pages ------------------------------------------------------------------------------
 
-    def _write_around(self, new: PostSummary | None, old: PostSummary | None) -> list[str]:
-        """Everything a post's arrival, change or departure touches besides its own page."""
+    def _write_around(
+        self,
+        new: PostSummary | None,
+        old: PostSummary | None,
+        pages: list[Page],
+        neighbours: Neighbours = (None, None),
+    ) -> list[str]:
+        """Write `pages` and everything a post's arrival, change or departure touches besides its
+        own page (`neighbours`: the new post's, already read), all in one concurrent round."""
         names: dict[str, str] = {}
         touched = [p for p in (new, old) if p is not None]
         for p in touched:
             names.update(listings_of(p))
-        changed: list[str] = []
-        for name in sorted(names):
-            changed += self._write_listing(name, touched)
-        changed += self._write_neighbours(new, old)
-        changed += self._write_indexes([n for n in names if n.startswith("month/")])
-        changed += self._write_static()
+        months = [n for n in names if n.startswith("month/")]
+        also: list[PageJob] = [
+            lambda: pages,
+            lambda: self._neighbour_pages(new, old, neighbours),
+            lambda: self._index_pages(months),
+            self._static_pages,
+        ]
+        changed = self._write_listings(sorted(names), touched, also=also)
+        self._static_due = False
         return changed
 
-    def _write_post(self, compiled: CompiledPost) -> list[str]:
-        prev, nxt = self.index.neighbours(compiled.summary)
+    def _post_page(self, compiled: CompiledPost, neighbours: Neighbours) -> Page:
+        prev, nxt = neighbours
         html = self.renderer.post_page(
             compiled.summary, compiled.body, reading_time=compiled.reading_time, prev=prev, next=nxt
         )
-        return self._put_page(object_key(compiled.summary.url), html.encode(), HTML)
+        return _page(object_key(compiled.summary.url), html.encode(), HTML)
 
-    def _rerender(self, key: str) -> list[str]:
-        """Render a published post's page again from the draft version the index says is live."""
+    def _rerendered(self, key: str, neighbours: Neighbours | None = None) -> list[Page]:
+        """A published post's page rendered again from the draft version the index says is live
+        (none when it is not published or its draft is gone or rejected)."""
         indexed = self.index.get_post(key)
         if indexed is None:
             return []
@@ -184,93 +219,120 @@ class Publisher:
             compiled = compile_draft(key, draft.data, self.config.site, max_bytes=self.config.max_draft_bytes)
         except (NotFound, DraftRejected):
             return []  # its own event will report it
-        return self._write_post(compiled)
+        if neighbours is None:
+            neighbours = self.index.neighbours(compiled.summary)
+        return [self._post_page(compiled, neighbours)]
 
-    def _write_neighbours(self, new: PostSummary | None, old: PostSummary | None) -> list[str]:
+    def _neighbour_pages(
+        self, new: PostSummary | None, old: PostSummary | None, neighbours: Neighbours
+    ) -> list[Page]:
         """Previous/next links change on the posts beside where a post arrived or left."""
         keys: set[str] = set()
         if new is not None:
-            keys.update(p.source_key for p in self.index.neighbours(new) if p is not None)
+            keys.update(p.source_key for p in neighbours if p is not None)
         if old is not None and (new is None or old.date != new.date):
             keys.update(p.source_key for p in self.index.neighbours(old) if p is not None)
         keys.discard(new.source_key if new else "")
-        changed: list[str] = []
-        for key in sorted(keys):
-            changed += self._rerender(key)
-        return changed
+        return [page for pages in parallel.each(self._rerendered, sorted(keys)) for page in pages]
 
-    def _write_listing(self, name: str, touched: list[PostSummary], *, every_page: bool = False) -> list[str]:
+    def _write_listings(
+        self,
+        names: list[str],
+        touched: list[PostSummary],
+        *,
+        every_page: bool = False,
+        also: Iterable[PageJob] = (),
+    ) -> list[str]:
+        """Render the listings (and the pages of the `also` jobs) and write them, each step
+        concurrently, then re-check the listings' versions: a listing another publish changed
+        meanwhile is rendered again."""
         changed: set[str] = set()
+        pending, extra = names, list(also)
         for _ in range(MAX_RENDER_ATTEMPTS):
-            before = self.index.listing(name)
-            changed.update(self._render_listing(name, before.count, before.title, touched, every_page))
-            if self.index.listing(name).version == before.version:
+            before = self.index.listings_named(pending) if pending else {}
+            jobs: list[PageJob] = [
+                *extra,
+                *(partial(self._listing_pages, before[n], touched, every_page) for n in pending),
+            ]
+            extra = []
+            pages = [page for job_pages in parallel.call_all(jobs) for page in job_pages]
+            changed.update(self.site.apply(pages))
+            if pending:
+                after = self.index.listings_named(pending)
+                pending = [n for n in pending if after[n].version != before[n].version]
+            if not pending:
                 break
         else:
-            log.warning("listing %s kept changing; the publish that changed it last re-checks it", name)
+            log.warning(
+                "listings %s kept changing; the publishes that changed them last re-check them", pending
+            )
         return sorted(changed)
 
-    def _render_listing(
-        self, name: str, count: int, title: str, touched: list[PostSummary], every_page: bool
-    ) -> list[str]:
+    def _listing_pages(self, listing: Listing, touched: list[PostSummary], every_page: bool) -> list[Page]:
+        name, count, title = listing.name, listing.count, listing.title
         base = listing_path(name)
         kind = name.partition("/")[0]
         size = PAGE_SIZE
         pages = paging.page_count(count, size)
-        # The oldest page whose posts may have shifted: where a touched post is, or was.
-        first = 1 if every_page else pages
-        for post in touched:
-            newer = self.index.newer_than(name, post)
-            first = min(first, paging.page_of(count - 1 - newer, size))
         # One page more than now may exist from before a removal.
         previous_pages = paging.page_count(count + 1, size)
-        changed: list[str] = []
+        out: list[Page] = []
         if count == 0 and name != HOME:
-            changed += self._delete_page(base)  # an emptied tag or month disappears
+            out.append(_gone(base))  # an emptied tag or month disappears
         else:
             # The page before the newest is always rendered too: its "newer" link changes when
-            # a page is added, which concurrent publishes cannot tell apart reliably.
+            # a page is added, which concurrent publishes cannot tell apart reliably. Reading
+            # the posts of those two pages usually tells where the touched posts are, too.
+            want = count if every_page else max(size, count - max(0, pages - 2) * size)
+            posts = self.index.newest(name, want)
+            # The oldest page whose posts may have shifted: where a touched post is, or was.
+            first = 1 if every_page else pages
+            for post in touched:
+                newer = _newer_among(posts, post, want)
+                if newer is None:
+                    newer = self.index.newer_than(name, post)
+                first = min(first, paging.page_of(count - 1 - newer, size))
             low = max(1, min(first, pages - 1))
-            posts = self.index.newest(name, max(size, count - (low - 1) * size))
+            need = max(size, count - (low - 1) * size)
+            if need > len(posts) == want:
+                posts = self.index.newest(name, need)
             nav = paging.front_nav(base, pages)
-            changed += self._put_listing(kind, title, base, posts[:size], nav)
+            out.append(self._listing_page(kind, title, base, posts[:size], nav))
             if pages > 1:
                 for page in range(low, pages + 1):
                     start, stop = paging.page_slice(count, size, page)
                     path = paging.numbered_path(base, page)
-                    changed += self._put_listing(
-                        kind, title, path, posts[start:stop], paging.page_nav(base, page, pages)
+                    out.append(
+                        self._listing_page(
+                            kind, title, path, posts[start:stop], paging.page_nav(base, page, pages)
+                        )
                     )
+            if name == HOME:
+                feed_posts = posts[:FEED_SIZE]  # FEED_SIZE <= PAGE_SIZE: the newest are all here
+                feed = self.renderer.feed(feed_posts, updated=_updated(feed_posts))
+                out.append(_page(object_key(FEED_PATH), feed.encode(), "application/atom+xml; charset=utf-8"))
         # Numbered pages exist only while a listing has more than one page.
         last_kept = pages if pages > 1 else 0
-        for page in range(last_kept + 1, previous_pages + 1):
-            changed += self._delete_page(paging.numbered_path(base, page))
-        if name == HOME:
-            feed_posts = self.index.newest(HOME, FEED_SIZE)
-            feed = self.renderer.feed(feed_posts, updated=_updated(feed_posts))
-            changed += self._put_page(
-                object_key(FEED_PATH), feed.encode(), "application/atom+xml; charset=utf-8"
-            )
-        return changed
+        out += [_gone(paging.numbered_path(base, page)) for page in range(last_kept + 1, previous_pages + 1)]
+        return out
 
-    def _put_listing(
+    def _listing_page(
         self, kind: str, title: str, path: str, posts: list[PostSummary], nav: paging.Nav
-    ) -> list[str]:
+    ) -> Page:
         html = self.renderer.listing_page(kind=kind, title=title, path=path, posts=posts, nav=nav)
-        return self._put_page(object_key(path), html.encode(), HTML)
+        return _page(object_key(path), html.encode(), HTML)
 
-    def _write_indexes(self, months: list[str] | None) -> list[str]:
+    def _index_pages(self, months: list[str] | None) -> list[Page]:
         """The three overviews (every page's navigation links them, so they always exist), the
         sitemaps of the given months (all months with None) and the sitemap index. Each kind's
-        listings are read once, for its overview and, for months, the sitemap index too."""
-        found = {kind: self.index.listings(kind) for kind in ("tag", "category", "month")}
-        changed: list[str] = []
-        for kind, listings in found.items():
-            changed += self._write_overview(kind, listings)
+        listings are read once, for its overview and, for months, the sitemaps too."""
+        kinds = ("tag", "category", "month")
+        found = dict(zip(kinds, parallel.each(self.index.listings, kinds), strict=True))
+        pages = [self._overview_page(kind, listings) for kind, listings in found.items()]
         names = [m.name for m in found["month"]] if months is None else months
-        return changed + self._write_sitemaps(names, found["month"])
+        return pages + self._sitemap_pages(names, found["month"])
 
-    def _write_overview(self, kind: str, listings: list[Listing]) -> list[str]:
+    def _overview_page(self, kind: str, listings: list[Listing]) -> Page:
         """/tags/, /categories/ or /archives/: every listing of the kind with its post count."""
         terms = [(Term(key=lst.name.partition("/")[2], name=lst.title), lst.count) for lst in listings]
         if kind == "month":
@@ -281,40 +343,35 @@ class Publisher:
             kind, ("archives", ARCHIVE_PATH)
         )
         html = self.renderer.tags_overview(kind=page, terms=terms)
-        return self._put_page(object_key(path), html.encode(), HTML)
+        return _page(object_key(path), html.encode(), HTML)
 
-    def _write_sitemaps(self, months: Iterable[str], all_months: list[Listing]) -> list[str]:
-        changed: list[str] = []
+    def _sitemap_pages(self, months: Iterable[str], all_months: list[Listing]) -> list[Page]:
+        counts = {m.name: m.count for m in all_months}  # listings() leaves out empty months
+        out: list[Page] = []
         for name in sorted(months):
-            count = self.index.listing(name).count
+            count = counts.get(name, 0)
             path = sitemap_path(name)
             if count == 0:
-                changed += self._delete_page(path)
+                out.append(_gone(path))
                 continue
-            entries = [(p.url, p.date) for p in self.index.newest(name, count)]
-            changed += self._put_page(object_key(path), self.renderer.sitemap(entries).encode(), XML)
+            entries = self.index.newest_urls(name, count)
+            out.append(_page(object_key(path), self.renderer.sitemap(entries).encode(), XML))
         index = [(sitemap_path(m.name), m.updated) for m in all_months]
-        changed += self._put_page(object_key(SITEMAP_PATH), self.renderer.sitemap_index(index).encode(), XML)
-        return changed
+        out.append(_page(object_key(SITEMAP_PATH), self.renderer.sitemap_index(index).encode(), XML))
+        return out
 
-    def _write_static(self) -> list[str]:
-        changed: list[str] = []
-        for path, data in static_assets().items():
-            changed += self._put_page(object_key(path), data, _content_type(path), ASSET_CACHE_CONTROL)
-        changed += self._put_page("404.html", self.renderer.not_found_page().encode(), HTML)
-        changed += self._put_page(
-            "robots.txt", self.renderer.robots_txt().encode(), "text/plain; charset=utf-8"
-        )
-        return changed
-
-    def _delete_page(self, path: str) -> list[str]:
-        key = object_key(path)
-        return [key] if self.site.delete(key) else []
-
-    def _put_page(
-        self, key: str, body: bytes, content_type: str, cache: str = PAGE_CACHE_CONTROL
-    ) -> list[str]:
-        return [key] if self.site.put_if_changed(key, body, content_type, cache) else []
+    def _static_pages(self, *, force: bool = False) -> list[Page]:
+        """The stylesheet, 404 page and robots.txt: they change only with a deploy or the theme,
+        so they are checked once per execution environment and theme, not on every publish."""
+        if not (force or self._static_due):
+            return []
+        out = [
+            _page(object_key(path), data, _content_type(path), ASSET_CACHE_CONTROL)
+            for path, data in static_assets().items()
+        ]
+        out.append(_page("404.html", self.renderer.not_found_page().encode(), HTML))
+        out.append(_page("robots.txt", self.renderer.robots_txt().encode(), "text/plain; charset=utf-8"))
+        return out
 
     # --- rebuild ----------------------------------------------------------------------------
 
@@ -326,17 +383,29 @@ class Publisher:
         names = [HOME] + [
             lst.name for kind in ("tag", "category", "month") for lst in self.index.listings(kind)
         ]
-        for n, name in enumerate(names, 1):
-            changed += self._write_listing(name, [], every_page=True)
-            progress(f"listings {n}/{len(names)}: {listing_path(name)}")
-        changed += self._write_indexes(None)
-        changed += self._write_static()
+        for start in range(0, len(names), REBUILD_CHUNK):
+            chunk = names[start : start + REBUILD_CHUNK]
+            changed += self._write_listings(chunk, [], every_page=True)
+            progress(f"listings {start + len(chunk)}/{len(names)}: {listing_path(chunk[-1])}")
+        changed += self.site.apply([*self._index_pages(None), *self._static_pages(force=True)])
+        self._static_due = False
         if posts:
+            # Newest first, so each post's neighbours are the entries beside it.
             everything = self.index.newest(HOME, self.index.listing(HOME).count)
-            for n, post in enumerate(everything, 1):
-                changed += self._rerender(post.source_key)
-                if n % 100 == 0 or n == len(everything):
-                    progress(f"posts {n}/{len(everything)}")
+            for start in range(0, len(everything), REBUILD_CHUNK):
+                jobs = [
+                    partial(
+                        self._rerendered,
+                        everything[n].source_key,
+                        (
+                            everything[n + 1] if n + 1 < len(everything) else None,
+                            everything[n - 1] if n else None,
+                        ),
+                    )
+                    for n in range(start, min(start + REBUILD_CHUNK, len(everything)))
+                ]
+                changed += self.site.apply(page for pages in parallel.call_all(jobs) for page in pages)
+                progress(f"posts {min(start + REBUILD_CHUNK, len(everything))}/{len(everything)}")
         self.changed.update(changed)
         return changed
 
@@ -376,6 +445,25 @@ class Publisher:
         if changed is not None:
             report["changed"] = sorted(changed)
         return report
+
+
+def _page(key: str, body: bytes, content_type: str, cache: str = PAGE_CACHE_CONTROL) -> Page:
+    return Page(key, body, content_type, cache)
+
+
+def _gone(path: str) -> Page:
+    """The site object of `path`, to be deleted."""
+    return Page(object_key(path), None)
+
+
+def _newer_among(posts: list[PostSummary], post: PostSummary, limit: int) -> int | None:
+    """How many posts of a listing are newer than `post`, if its newest `limit` posts (newest
+    first) tell: they do when they reach back to `post` or are the whole listing."""
+    key = sort_key(post)
+    keys = [sort_key(p) for p in posts]
+    if len(keys) < limit or (keys and keys[-1] <= key):
+        return sum(1 for k in keys if k > key)
+    return None
 
 
 def _updated(posts: list[PostSummary]) -> datetime:

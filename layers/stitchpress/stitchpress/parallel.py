@@ -1,0 +1,33 @@
+"""Run a publish's independent AWS round trips at once.
+
+Each S3 or DynamoDB call is a network round trip; a publish makes dozens that do not depend on
+one another (the pages of several listings, their writes). boto3's low-level clients are
+thread-safe, and the GIL is released while a thread waits on the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+WORKERS = 16  # more than a publish's rounds need; AWS SDK clients keep 10 connections per host
+
+
+def each(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None) -> list[R]:
+    """fn(item) for every item, concurrently, results in the items' order. The first exception
+    raised is raised here (after the calls already started have finished)."""
+    todo = list(items)
+    limit = min(WORKERS if workers is None else workers, len(todo))
+    if limit <= 1:
+        return [fn(item) for item in todo]
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        return list(pool.map(fn, todo))
+
+
+def call_all(fns: Iterable[Callable[[], R]]) -> list[R]:
+    """Every fn(), concurrently, results in order."""
+    return each(lambda fn: fn(), fns)
