@@ -1,0 +1,120 @@
+"""Every AWS call the handler makes is one its role in template.yaml allows, on that resource.
+
+moto does not enforce IAM, so a call the code starts to make (a new API, another bucket prefix)
+would pass every other test here and fail only once deployed, with AccessDenied. This test
+records the calls of a publisher's whole life (publish, re-publish with moved tags, a theme
+override, a rejected draft, unpublish) and checks each against the role's statements.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+import pytest
+
+from tests.functional.conftest import Aws
+from tests.functional.test_lifecycle import draft, publish, s3_event
+from tests.unit.test_template import allowed
+
+# TransactWriteItems is authorised per item, by the action each item performs.
+_TRANSACT_ITEM_ACTION = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """(service, operation, params) of every call made by clients created during the test."""
+    seen: list[tuple[str, str, dict[str, Any]]] = []
+    original = botocore.session.Session.create_client
+
+    def create_client(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+
+        def record(params: dict[str, Any], event_name: str, **_: Any) -> None:
+            _, service, op = event_name.split(".", 2)
+            seen.append((service, op, dict(params)))
+
+        client.meta.events.register("provide-client-params", record)
+        return client
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
+    yield seen
+
+
+def required(aws: Aws, service: str, op: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """(IAM action, resource as template.yaml writes it) that the call needs."""
+    cfg = aws.stack.config
+    if service == "s3":
+        bucket = {cfg.drafts_bucket: "${DraftsBucket.Arn}", cfg.site_bucket: "${SiteBucket.Arn}"}[
+            params["Bucket"]
+        ]
+        if op == "ListObjectsV2":
+            return [("s3:ListBucket", bucket)]
+        obj = f"{bucket}/{params['Key']}"
+        action = {"HeadObject": "GetObject"}.get(op, op)
+        needs = [(f"s3:{action}", obj)]
+        if op == "GetObject" and params.get("VersionId"):
+            needs.append(("s3:GetObjectVersion", obj))
+        return needs
+    if service == "dynamodb":
+        tables = {cfg.index_table: "${IndexTable.Arn}", cfg.idempotency_table: "${IdempotencyTable.Arn}"}
+        if op == "TransactWriteItems":
+            return [
+                (f"dynamodb:{_TRANSACT_ITEM_ACTION[kind]}", tables[body["TableName"]])
+                for item in params["TransactItems"]
+                for kind, body in item.items()
+            ]
+        if op == "BatchGetItem":
+            return [("dynamodb:BatchGetItem", tables[name]) for name in params["RequestItems"]]
+        return [(f"dynamodb:{op}", tables[params["TableName"]])]
+    if service == "cloudfront":
+        return [
+            (
+                f"cloudfront:{op}",
+                "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}",
+            )
+        ]
+    raise AssertionError(f"unexpected call {service}.{op}")
+
+
+def test_every_call_of_a_publishers_life_is_allowed_by_its_role(
+    aws: Aws, calls: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    from stitchpress import handler
+
+    handler.reset()  # build the handler's clients now, under the recorder
+    aws.s3.put_object(Bucket=aws.drafts, Key="theme/robots.txt", Body=b"User-agent: *\nAllow: /\n")
+    key = "drafts/2025-09-01-perm.md"
+    assert publish(aws, key, draft("Perm", "2025-09-01", ["a", "b"]))["status"] == "published"
+    assert publish(aws, key, draft("Perm", "2025-09-01", ["b", "c"]))["status"] == "published"
+    assert publish(aws, "drafts/2025-09-02-bad.md", b"---\ntitle: [\n---\nx\n")["status"] == "rejected"
+    aws.s3.delete_object(Bucket=aws.drafts, Key=key)
+    assert aws.invoke(s3_event(aws, key, kind="delete"))["outcomes"][0]["status"] == "unpublished"
+
+    made = [(s, o, p) for s, o, p in calls if (s, o) != ("sqs", "GetQueueUrl")]
+    ops = {f"{s}.{o}" for s, o, _ in made}
+    # The life above exercised every kind of call a publish makes.
+    assert {
+        "s3.GetObject",
+        "s3.HeadObject",
+        "s3.PutObject",
+        "s3.DeleteObject",
+        "s3.ListObjectsV2",
+        "dynamodb.BatchGetItem",
+        "dynamodb.TransactWriteItems",
+        "dynamodb.Query",
+        "cloudfront.CreateInvalidation",
+    } <= ops, ops
+    denied = []
+    for service, op, params in made:
+        for action, res in required(aws, service, op, params):
+            if not any(fnmatch.fnmatchcase(res, pattern) for pattern in allowed(action)):
+                denied.append(f"{service}.{op} needs {action} on {res}")
+    assert not denied, "\n".join(sorted(set(denied)))
