@@ -28,6 +28,7 @@ Writes bench/out/live-<sizes>.json; prints a summary.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -35,12 +36,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import corpus
 import machine
 import sitebench
+
+from stitchpress import parallel, storage
 
 OUT = machine.BENCH / "out"
 HUGO_CONFIG = machine.BENCH / "hugo" / "hugo.toml"
@@ -113,6 +118,18 @@ def run_pelican(posts: list[corpus.Post], new: corpus.Post) -> dict[str, Any]:
 # --- stitchpress ------------------------------------------------------------------------------------
 
 
+@contextmanager
+def one_at_a_time(enabled: bool) -> Iterator[None]:
+    """Make every AWS call of a publish one after the other (stitchpress.parallel with one worker)."""
+    saved = parallel.WORKERS, storage.WRITE_WORKERS
+    if enabled:
+        parallel.WORKERS = storage.WRITE_WORKERS = 1
+    try:
+        yield
+    finally:
+        parallel.WORKERS, storage.WRITE_WORKERS = saved
+
+
 def _publish_row(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": r["seconds"],
@@ -128,9 +145,16 @@ def _publish_row(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_stitchpress(
-    posts: list[corpus.Post], *, publishes: int, rebuild_posts: bool, check: bool, as_is: bool
+    posts: list[corpus.Post],
+    *,
+    publishes: int,
+    rebuild_posts: bool,
+    check: bool,
+    as_is: bool,
+    rtts: list[int],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    numbers = itertools.count()
     with sitebench.moto_site() as site:
         with sitebench.moto_patches(query=True, backup="none"):
             site.preload(posts)
@@ -148,13 +172,29 @@ def run_stitchpress(
                 "changed": changed,
             }
             # The first invocation of the process builds the handler's clients: reported apart.
-            out["first_publish"] = _publish_row(site.publish(corpus.new_post(0)))
-            out["publishes"] = [_publish_row(site.publish(corpus.new_post(i + 1))) for i in range(publishes)]
+            out["first_publish"] = _publish_row(site.publish(corpus.new_post(next(numbers))))
+            out["publishes"] = [
+                _publish_row(site.publish(corpus.new_post(next(numbers)))) for _ in range(publishes)
+            ]
+            # A modelled network: every call waits `rtt` before moto answers (calls in flight
+            # together wait together), with the publish's independent calls made concurrently
+            # (as deployed) and all one at a time.
+            for ms in rtts:
+                for concurrent in (True, False):
+                    with one_at_a_time(not concurrent):
+                        sitebench.LOG.rtt = ms / 1000
+                        try:
+                            row = _publish_row(site.publish(corpus.new_post(next(numbers))))
+                        finally:
+                            sitebench.LOG.rtt = 0.0
+                    out.setdefault("rtt", []).append({"rtt_ms": ms, "concurrent": concurrent, **row})
+        with sitebench.moto_patches(query=True, backup="none", plain_json=False):
+            out["moto_serializer"] = _publish_row(site.publish(corpus.new_post(next(numbers))))
         with sitebench.moto_patches(query=True, backup="once"):
-            out["backup_once"] = _publish_row(site.publish(corpus.new_post(publishes + 1)))
+            out["backup_once"] = _publish_row(site.publish(corpus.new_post(next(numbers))))
         if as_is:
             with sitebench.moto_patches(query=False, backup="per-item"):
-                out["moto_as_is"] = _publish_row(site.publish(corpus.new_post(publishes + 2)))
+                out["moto_as_is"] = _publish_row(site.publish(corpus.new_post(next(numbers))))
     return out
 
 
@@ -189,13 +229,30 @@ def summary(results: dict[str, Any]) -> str:
             + (f"{hugo / t:.1f}× | " if hugo else "– | ")
             + (f"{pel / t:.1f}× |" if pel else "– |")
         )
-    lines += ["", "moto variants (one publish each): backup-once / moto as it is"]
+    lines += [
+        "",
+        "with a modelled round trip per call (one publish each): independent calls concurrent / all one at a time",
+    ]
+    for size, r in results["sizes"].items():
+        rows = r["stitchpress"].get("rtt", [])
+        for ms in sorted({row["rtt_ms"] for row in rows}):
+            par, seq = (
+                next(row for row in rows if row["rtt_ms"] == ms and row["concurrent"] == concurrent)
+                for concurrent in (True, False)
+            )
+            lines.append(
+                f"  {size} posts, {ms} ms: {par['seconds'] * 1000:.0f} ms / {seq['seconds'] * 1000:.0f} ms"
+                f" ({par['total_calls']} calls)"
+            )
+    lines += ["", "moto variants (one publish each): moto's serializer / backup-once / moto as it is"]
     for size, r in results["sizes"].items():
         s = r["stitchpress"]
+        ser = s["moto_serializer"]["seconds"]
         once = s["backup_once"]["seconds"]
         as_is = s.get("moto_as_is", {}).get("seconds")
         lines.append(
-            f"  {size} posts: {once * 1000:.0f} ms / " + (f"{as_is * 1000:.0f} ms" if as_is else "not run")
+            f"  {size} posts: {ser * 1000:.0f} ms / {once * 1000:.0f} ms / "
+            + (f"{as_is * 1000:.0f} ms" if as_is else "not run")
         )
     lines += ["", "full rebuild throughput (posts/s, one process):"]
     for size, r in results["sizes"].items():
@@ -228,6 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--moto-as-is", action="store_true", help="also publish on unpatched moto above 1,000"
     )
+    parser.add_argument(
+        "--rtt",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        default=[10],
+        help="modelled round trips (ms, comma-separated) to publish with too; empty for none",
+    )
     parser.add_argument("--no-compare", action="store_true", help="stitchpress only (no Hugo, no Pelican)")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([0, 100, 1000] if args.quick else [0, 1000, 10000])
@@ -251,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             rebuild_posts=0 < size <= args.rebuild_max,
             check=0 < size <= 1000,
             as_is=size <= 1000 or args.moto_as_is,
+            rtts=args.rtt,
         )
         if size and have_hugo:
             r["hugo"] = run_hugo(posts, new, repeat=3)

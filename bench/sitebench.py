@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import threading
 import time
 import uuid
 from collections import Counter
@@ -63,43 +64,69 @@ PRELOAD_ORDER = "t:2025-01-01T00:00:00.000Z"  # the order of the (imagined) even
 @dataclass
 class CallLog:
     """Every AWS API call made by clients created after `install()`: kind -> count, the S3
-    bucket each S3 call named, and the wall time spent between before-call and after-call."""
+    bucket each S3 call named, and the time spent between before-call and after-call (moto's
+    work and botocore building the request and parsing the answer). Calls may run concurrently
+    (a publish writes its pages from a thread pool): each call's interval is kept, and `seconds`
+    is the length of their union, the wall time during which at least one call was in flight."""
 
     calls: Counter[str] = field(default_factory=Counter)
     buckets: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
     kind_seconds: dict[str, float] = field(default_factory=dict)
-    _started: list[tuple[str, float]] = field(default_factory=list)
-    _label: str = ""
+    intervals: list[tuple[float, float]] = field(default_factory=list)
+    rtt: float = 0.0  # seconds of modelled network round trip added to every call (before-send)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
-        self.calls.clear()
-        self.buckets.clear()
-        self.kind_seconds.clear()
-        self.seconds = 0.0
+        with self._lock:
+            self.calls.clear()
+            self.buckets.clear()
+            self.kind_seconds.clear()
+            self.intervals.clear()
 
-    def on_params(self, params: dict[str, Any], event_name: str, **_: Any) -> None:
+    @property
+    def seconds(self) -> float:
+        return union_length(self.intervals)
+
+    def on_params(self, params: dict[str, Any], event_name: str, context: dict[str, Any], **_: Any) -> None:
         service, op = event_name.split(".", 2)[1:]
-        self.calls[f"{service}.{op}"] += 1
-        self._label = f"{service}.{op}"
+        label = f"{service}.{op}"
         if op == "Query":  # which kind of partition: LIST#home, LIST#tag, LISTVER#month...
             pk = str(params.get("ExpressionAttributeValues", {}).get(":pk", {}).get("S", ""))
-            self._label += " " + pk.split("/")[0]
-        if service == "s3" and "Bucket" in params:
-            self.buckets[f"{op} {params['Bucket']}"] += 1
+            label += " " + pk.split("/")[0]
+        context["bench_label"] = label
+        with self._lock:
+            self.calls[f"{service}.{op}"] += 1
+            if service == "s3" and "Bucket" in params:
+                self.buckets[f"{op} {params['Bucket']}"] += 1
 
-    def on_before(self, **_: Any) -> None:
-        self._started.append((self._label, time.perf_counter()))
+    def on_before(self, context: dict[str, Any], **_: Any) -> None:
+        context["bench_t0"] = time.perf_counter()
 
-    def on_after(self, **_: Any) -> None:
-        if self._started:
-            kind, t0 = self._started.pop()
-            elapsed = time.perf_counter() - t0
-            self.seconds += elapsed
-            self.kind_seconds[kind] = self.kind_seconds.get(kind, 0.0) + elapsed
+    def on_send(self, **_: Any) -> None:
+        if self.rtt:
+            time.sleep(self.rtt)  # releases the GIL: concurrent calls overlap, as on a network
+
+    def on_after(self, context: dict[str, Any], **_: Any) -> None:
+        t0 = context.get("bench_t0")
+        if t0 is None:
+            return
+        t1 = time.perf_counter()
+        kind = str(context.get("bench_label", "?"))
+        with self._lock:
+            self.intervals.append((t0, t1))
+            self.kind_seconds[kind] = self.kind_seconds.get(kind, 0.0) + (t1 - t0)
 
     def total(self) -> int:
         return sum(self.calls.values())
+
+
+def union_length(intervals: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(intervals):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
 
 
 LOG = CallLog()
@@ -117,6 +144,8 @@ def install_call_log() -> CallLog:
             client = original(self, *args, **kwargs)
             client.meta.events.register("provide-client-params", LOG.on_params)
             client.meta.events.register("before-call", LOG.on_before)
+            # First, so the delay comes before moto's stub answers the request.
+            client.meta.events.register_first("before-send", LOG.on_send)
             client.meta.events.register("after-call", LOG.on_after)
             return client
 
@@ -251,7 +280,6 @@ def moto_partition_query(enabled: bool = True) -> Iterator[None]:
         simple = (
             not index_name
             and not filter_kwargs
-            and not projection_expressions
             and self.range_key_attr
             and hash_key is not None
             and len(range_key_conditions or []) <= 1
@@ -308,6 +336,8 @@ def moto_partition_query(enabled: bool = True) -> Iterator[None]:
         results = copy.deepcopy(results)
         if filter_expression is not None:
             results = [r for r in results if filter_expression.expr(r)]
+        if projection_expressions:  # as moto's own query does, after the filter
+            results = [r.project(projection_expressions) for r in results]
         return results, scanned, last
 
     Table.query, Table.put_item, Table.delete_item = query, put_item, delete_item  # type: ignore[method-assign]
@@ -318,8 +348,38 @@ def moto_partition_query(enabled: bool = True) -> Iterator[None]:
 
 
 @contextmanager
-def moto_patches(*, query: bool, backup: str) -> Iterator[None]:
-    with moto_partition_query(query), moto_transaction_backup(backup):
+def moto_plain_json(enabled: bool = True) -> Iterator[None]:
+    """moto 5's response serializer walks botocore's output shape for every attribute of every
+    item it returns (~1 ms per index item here: most of a publish's time on a big site), where
+    DynamoDB's wire format is the items' JSON as they are. This patch answers DynamoDB results
+    that are plain JSON with json.dumps (errors and anything else go to moto's serializer);
+    `check_partition_query` compares the answers of both."""
+    if not enabled:
+        yield
+        return
+    from moto.dynamodb.responses import DynamoResult
+
+    original = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        try:
+            body = json.dumps(self.result)
+        except TypeError:  # binary attributes and the like: moto's own way
+            return original(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoResult.execute_result = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def moto_patches(*, query: bool, backup: str, plain_json: bool | None = None) -> Iterator[None]:
+    """The benchmark's moto patches; `plain_json` goes with `query` unless said otherwise."""
+    plain = query if plain_json is None else plain_json
+    with moto_partition_query(query), moto_transaction_backup(backup), moto_plain_json(plain):
         yield
 
 
@@ -530,8 +590,9 @@ def moto_site() -> Iterator[Site]:
 
 
 def check_partition_query(site: Site, posts: list[Post]) -> int:
-    """Ask the index the questions a publish and a rebuild ask, with moto's own Query and with
-    the partition patch; raise if any answer differs. Returns the number of questions."""
+    """Ask the index the questions a publish and a rebuild ask, with moto's own Query and
+    serializer and with the partition and plain-JSON patches; raise if any answer differs.
+    Returns the number of questions."""
     index = PostIndex(site.ddb, site.stack.config.index_table)
     sample = [posts[0], posts[len(posts) // 2], posts[-1]] if posts else []
     summaries = [p.summary for p in (index.get_post("drafts/" + s.draft_name) for s in sample) if p]
@@ -540,12 +601,15 @@ def check_partition_query(site: Site, posts: list[Post]) -> int:
     for name in names:
         questions += [lambda n=name: index.newest(n, 45), lambda n=name: index.newest(n, 10**6)]
         questions += [lambda n=name, s=s: index.newer_than(n, s) for s in summaries]
+        questions += [lambda n=name: index.newest_urls(n, 30)]
     questions += [lambda s=s: index.neighbours(s) for s in summaries]
-    with moto_partition_query(False):
+    questions += [lambda: index.listings_named(names), lambda: index.listings("tag")]
+    questions += [lambda s=s: index.get_post(s.source_key) for s in summaries]
+    with moto_partition_query(False), moto_plain_json(False):
         expected = [q() for q in questions]
-    with moto_partition_query(True):
+    with moto_partition_query(True), moto_plain_json(True):
         got = [q() for q in questions]
     if got != expected:
         bad = next(i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b)
-        raise AssertionError(f"partition Query patch disagrees with moto on question {bad}")
+        raise AssertionError(f"moto patches disagree with moto on question {bad}")
     return len(questions)
