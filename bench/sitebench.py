@@ -602,7 +602,7 @@ def check_partition_query(site: Site, posts: list[Post]) -> int:
         questions += [lambda n=name: index.newest(n, 45), lambda n=name: index.newest(n, 10**6)]
         questions += [lambda n=name, s=s: index.newer_than(n, s) for s in summaries]
         questions += [lambda n=name: index.newest_urls(n, 30)]
-    questions += [lambda s=s: index.neighbours(s) for s in summaries]
+    questions += [lambda s=s: index.around(s) for s in summaries]
     questions += [lambda: index.listings_named(names), lambda: index.listings("tag")]
     questions += [lambda s=s: index.get_post(s.source_key) for s in summaries]
     with moto_partition_query(False), moto_plain_json(False):

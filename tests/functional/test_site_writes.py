@@ -7,7 +7,7 @@ import hashlib
 
 from stitchpress.storage import Page, SiteStore
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, publish
+from tests.functional.test_lifecycle import draft, links, publish, s3_event
 
 
 def etags(aws: Aws, *keys: str) -> list[str]:
@@ -56,3 +56,28 @@ def test_site_store_writes_and_deletes_only_what_changed(aws: Aws) -> None:
     head = aws.s3.head_object(Bucket=aws.site, Key="p/30/index.html")
     assert head["Metadata"]["sha256"] == hashlib.sha256(b"changed").hexdigest()
     assert store.apply([Page("p/31/index.html", None)]) == []  # already gone: nothing to invalidate
+
+
+def test_neighbours_keep_their_other_neighbour_when_a_post_arrives_moves_or_leaves(aws: Aws) -> None:
+    def post_links(day: int, slug: str) -> set[str]:
+        return {
+            h for h in links(aws.page(f"2025/09/{day:02d}/{slug}/index.html")) if h.startswith("/2025/09/")
+        }
+
+    for day, slug in ((1, "w"), (2, "x"), (4, "y"), (5, "z")):
+        publish(aws, f"drafts/2025-09-{day:02d}-{slug}.md", draft(slug.upper(), f"2025-09-{day:02d}"))
+    publish(aws, "drafts/2025-09-03-new.md", draft("New", "2025-09-03"))  # between X and Y
+    assert post_links(2, "x") == {"/2025/09/01/w/", "/2025/09/03/new/"}
+    assert post_links(4, "y") == {"/2025/09/03/new/", "/2025/09/05/z/"}
+    # Moved to the end: X and Y close the gap, Z gains it as its next post.
+    publish(aws, "drafts/2025-09-03-new.md", draft("New", "2025-09-06"))
+    assert post_links(2, "x") == {"/2025/09/01/w/", "/2025/09/04/y/"}
+    assert post_links(4, "y") == {"/2025/09/02/x/", "/2025/09/05/z/"}
+    assert post_links(5, "z") == {"/2025/09/04/y/", "/2025/09/06/new/"}
+    # Unpublished: Z is the newest again.
+    aws.s3.delete_object(Bucket=aws.drafts, Key="drafts/2025-09-03-new.md")
+    assert (
+        aws.invoke(s3_event(aws, "drafts/2025-09-03-new.md", kind="delete"))["outcomes"][0]["status"]
+        == "unpublished"
+    )
+    assert post_links(5, "z") == {"/2025/09/04/y/"}

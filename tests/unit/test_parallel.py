@@ -32,3 +32,12 @@ def test_a_failure_is_raised_to_the_caller() -> None:
 
     with pytest.raises(ValueError, match="three"):
         parallel.each(boom, range(6))
+
+
+def test_both_runs_the_two_at_once_and_keeps_their_order() -> None:
+    barrier = threading.Barrier(2, timeout=10)
+    assert (
+        parallel.both(lambda: ("first", barrier.wait()), lambda: ("second", barrier.wait()))[1][0] == "second"
+    )
+    with pytest.raises(KeyError):
+        parallel.both(lambda: 1, lambda: {}["missing"])

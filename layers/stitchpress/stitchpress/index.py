@@ -371,19 +371,23 @@ class PostIndex:
 
     def neighbours(self, post: PostSummary) -> tuple[PostSummary | None, PostSummary | None]:
         """The previous (older) and next (newer) post on the home listing."""
+        older, newer = self.around(post, 1)
+        return (older[0] if older else None), (newer[0] if newer else None)
+
+    def around(self, post: PostSummary, depth: int = 2) -> tuple[list[PostSummary], list[PostSummary]]:
+        """The `depth` posts before (older) and after (newer) `post`'s place on the home listing,
+        nearest first: two posts each way also tell the neighbours' own neighbours."""
         sk = sort_key(post)
 
-        def one(op: str, forward: bool) -> PostSummary | None:
+        def side(op: str, forward: bool) -> list[PostSummary]:
             resp = self.db.query(
                 TableName=self.table,
                 KeyConditionExpression=f"pk = :pk AND sk {op} :sk",
                 ExpressionAttributeValues={":pk": {"S": f"LIST#{HOME}"}, ":sk": {"S": sk}},
                 ScanIndexForward=forward,
-                Limit=1,
+                Limit=depth,
                 ConsistentRead=True,
             )
-            items = resp.get("Items", [])
-            return _summary(items[0]) if items else None
+            return [_summary(i) for i in resp.get("Items", [])]
 
-        older, newer = parallel.call_all([lambda: one("<", False), lambda: one(">", True)])
-        return older, newer
+        return parallel.both(lambda: side("<", False), lambda: side(">", True))

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 
 WORKERS = 16  # more than a publish's rounds need; AWS SDK clients keep 10 connections per host
 
@@ -31,3 +33,10 @@ def each(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None
 def call_all(fns: Iterable[Callable[[], R]]) -> list[R]:
     """Every fn(), concurrently, results in order."""
     return each(lambda fn: fn(), fns)
+
+
+def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """(first(), second()), the two at once; an exception of either is raised here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        return first(), later.result()

@@ -54,6 +54,7 @@ XML = "application/xml; charset=utf-8"
 
 Status = Literal["published", "unpublished", "rejected", "skipped"]
 Neighbours = tuple[PostSummary | None, PostSummary | None]  # (previous/older, next/newer)
+Around = tuple[list[PostSummary], list[PostSummary]]  # older and newer posts, nearest first
 PageJob = Callable[[], list[Page]]  # reads and renders some pages; jobs of one step run at once
 
 
@@ -129,7 +130,10 @@ class Publisher:
 
     def _put(self, change: DraftChange) -> Outcome:
         try:
-            draft = self.drafts.get(change.key, change.version_id, max_bytes=self.config.max_draft_bytes)
+            draft, old = parallel.both(
+                lambda: self.drafts.get(change.key, change.version_id, max_bytes=self.config.max_draft_bytes),
+                lambda: self.index.get_post(change.key),
+            )
         except NotFound:
             # Deleted (or overwritten, without versioning) since the event: its own event follows.
             return Outcome(change.key, "skipped", messages=[Message("info", "the draft no longer exists")])
@@ -145,15 +149,14 @@ class Publisher:
             outcome = self._unpublish(change.key, change.order)
             self.drafts.put_report(change.key, self._report(change, draft, "draft", messages, compiled))
             return outcome
-        old = self.index.get_post(change.key)
         state = {"version_id": draft.version_id or "", "etag": draft.etag, "order": change.order}
         self.index.save_post(compiled.summary, state, old, change.order)
-        neighbours = self.index.neighbours(compiled.summary)
-        pages = [self._post_page(compiled, neighbours)]
+        around = self.index.around(compiled.summary)
+        pages = [self._post_page(compiled, _nearest(around))]
         if old is not None and old.summary.url != compiled.summary.url:
             pages.append(_gone(old.summary.url))
         if old is None or old.summary != compiled.summary:
-            changed = self._write_around(compiled.summary, old.summary if old else None, pages, neighbours)
+            changed = self._write_around(compiled.summary, old.summary if old else None, pages, around)
         else:
             changed = self.site.apply(pages)
         if self.index.head(change.key) != change.order:
@@ -182,10 +185,10 @@ class Publisher:
         new: PostSummary | None,
         old: PostSummary | None,
         pages: list[Page],
-        neighbours: Neighbours = (None, None),
+        around: Around = ([], []),
     ) -> list[str]:
         """Write `pages` and everything a post's arrival, change or departure touches besides its
-        own page (`neighbours`: the new post's, already read), all in one concurrent round."""
+        own page (`around`: the posts around the new one, already read), in concurrent rounds."""
         names: dict[str, str] = {}
         touched = [p for p in (new, old) if p is not None]
         for p in touched:
@@ -193,7 +196,7 @@ class Publisher:
         months = [n for n in names if n.startswith("month/")]
         also: list[PageJob] = [
             lambda: pages,
-            lambda: self._neighbour_pages(new, old, neighbours),
+            lambda: self._neighbour_pages(new, old, around),
             lambda: self._index_pages(months),
             self._static_pages,
         ]
@@ -224,16 +227,18 @@ class Publisher:
         return [self._post_page(compiled, neighbours)]
 
     def _neighbour_pages(
-        self, new: PostSummary | None, old: PostSummary | None, neighbours: Neighbours
+        self, new: PostSummary | None, old: PostSummary | None, around: Around
     ) -> list[Page]:
-        """Previous/next links change on the posts beside where a post arrived or left."""
-        keys: set[str] = set()
-        if new is not None:
-            keys.update(p.source_key for p in neighbours if p is not None)
+        """Previous/next links change on the posts beside where a post arrived or left. The
+        posts around that place tell each neighbour's own neighbours: no more index reads."""
+        beside: dict[str, Neighbours] = {}
         if old is not None and (new is None or old.date != new.date):
-            keys.update(p.source_key for p in self.index.neighbours(old) if p is not None)
-        keys.discard(new.source_key if new else "")
-        return [page for pages in parallel.each(self._rerendered, sorted(keys)) for page in pages]
+            beside.update(_beside(self.index.around(old), None))
+        if new is not None:
+            beside.update(_beside(around, new))
+            beside.pop(new.source_key, None)  # its own page is written already
+        jobs = [partial(self._rerendered, key, beside[key]) for key in sorted(beside)]
+        return [page for pages in parallel.call_all(jobs) for page in pages]
 
     def _write_listings(
         self,
@@ -454,6 +459,23 @@ def _page(key: str, body: bytes, content_type: str, cache: str = PAGE_CACHE_CONT
 def _gone(path: str) -> Page:
     """The site object of `path`, to be deleted."""
     return Page(object_key(path), None)
+
+
+def _nearest(around: Around) -> Neighbours:
+    older, newer = around
+    return (older[0] if older else None), (newer[0] if newer else None)
+
+
+def _beside(around: Around, middle: PostSummary | None) -> dict[str, Neighbours]:
+    """Each nearest post's (previous, next) with `middle` (or nothing) between them."""
+    older, newer = around
+    before, after = _nearest(around) if middle is None else (middle, middle)
+    out: dict[str, Neighbours] = {}
+    if older:
+        out[older[0].source_key] = (older[1] if len(older) > 1 else None, after)
+    if newer:
+        out[newer[0].source_key] = (before, newer[1] if len(newer) > 1 else None)
+    return out
 
 
 def _newer_among(posts: list[PostSummary], post: PostSummary, limit: int) -> int | None:
