@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
@@ -146,6 +147,7 @@ def _alignment_classes(state: StateCore) -> None:
 
 
 _LANG = re.compile(r"^[A-Za-z0-9_+#.-]{1,40}$")
+_PYGMENTS_LOOKUP = threading.Lock()
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
@@ -153,13 +155,19 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     if not lang or not _LANG.match(lang):
         return ""
     from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import get_lexer_by_name
-    from pygments.util import ClassNotFound
 
-    try:
-        lexer = get_lexer_by_name(lang)
-    except ClassNotFound:
-        return ""
-    body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    # Pygments loads its formatter, lexer and style classes on first use through module
+    # __getattr__ hooks that are not thread-safe (a publish renders posts concurrently):
+    # "cannot import name 'HtmlFormatter'". Look them up one thread at a time.
+    with _PYGMENTS_LOOKUP:
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+
+        try:
+            lexer = get_lexer_by_name(lang)
+        except ClassNotFound:
+            return ""
+        formatter = HtmlFormatter(nowrap=True)
+    body = highlight(code, lexer, formatter)
     return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{body}</code></pre>'
