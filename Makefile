@@ -18,7 +18,7 @@ demo: $(STAMP)
 
 test: lint typecheck unit template
 
-# cfn-lint, sam validate --lint, checkov, then sam build of the arm64 layer (tools in .venv-tools/).
+# cfn-lint, sam validate --lint, checkov, then sam build of the arm64 layer (tools in ~/.cache/stitchpress/).
 template:
 	scripts/sam.sh all
 
@@ -43,4 +43,4 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) .venv-tools _site .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) _site .aws-sam .pytest_cache .mypy_cache .ruff_cache

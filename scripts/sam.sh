@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# AWS tooling for template.yaml: SAM CLI and checkov, each in its own venv under .venv-tools/
+# AWS tooling for template.yaml: SAM CLI and checkov, each in its own venv under ~/.cache/stitchpress/
 # (their pins clash with moto's and with each other, so never in .venv).
 #
 #   scripts/sam.sh install    install the tools (skipped when the pinned versions are there)
@@ -14,7 +14,9 @@ cd "$ROOT"
 
 SAM_VERSION="1.170.0"
 CHECKOV_VERSION="3.3.30"
-TOOLS="${TOOLS_DIR:-$ROOT/.venv-tools}"
+# Outside the clone by default, so every clone on a machine (CI's fresh one included) shares one
+# install per pinned version; TOOLS_DIR overrides it.
+TOOLS="${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stitchpress/venv-tools}"
 TOOLS_PYTHON="${TOOLS_PYTHON:-python3}"
 SAM="$TOOLS/sam/bin/sam"
 CHECKOV="$TOOLS/checkov/bin/checkov"
