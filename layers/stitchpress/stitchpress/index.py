@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import parallel
+from .events import time_of
 from .model import PostSummary, Term
 
 HOME = "home"
@@ -139,23 +140,38 @@ class PostIndex:
 
     # --- event order ----------------------------------------------------------------------
 
-    def claim(self, source_key: str, order: str, kind: str) -> None:
+    def claim(self, source_key: str, order: str, kind: str, live: Callable[[], bool] = lambda: False) -> None:
         """Record that the event with this order is being applied to the draft.
 
         Raises Stale when a newer event was claimed already. An equal order is the same event
-        (a retry) and may proceed.
+        (a retry) and may proceed. Of two events with the same time and no sequencer (moto),
+        the newer is the one the draft now matches (`live()`, asked only then): it takes the
+        claim over, the other is stale. No fixed tie-break knows which of the two came last.
         """
+        earliest = time_of(order)  # every order of this time sorts at or above it
         try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=_head_key(source_key),
-                UpdateExpression="SET #o = :o, #k = :k",
-                ConditionExpression="attribute_not_exists(#o) OR #o <= :o",
-                ExpressionAttributeNames={"#o": "order", "#k": "kind"},
-                ExpressionAttributeValues={":o": {"S": order}, ":k": {"S": kind}},
-            )
+            self._set_head(source_key, order, kind, "#o < :t OR #o = :o", {":t": {"S": earliest}})
         except self.db.exceptions.ConditionalCheckFailedException as e:
-            raise Stale(source_key) from e
+            held = e.response.get("Item", {}).get("order", {}).get("S", "")
+            if time_of(held) != earliest or not live():
+                raise Stale(source_key) from e
+            try:
+                self._set_head(source_key, order, kind, "#o = :held", {":held": {"S": held}})
+            except self.db.exceptions.ConditionalCheckFailedException as again:
+                raise Stale(source_key) from again
+
+    def _set_head(
+        self, source_key: str, order: str, kind: str, condition: str, values: dict[str, Any]
+    ) -> None:
+        self.db.update_item(
+            TableName=self.table,
+            Key=_head_key(source_key),
+            UpdateExpression="SET #o = :o, #k = :k",
+            ConditionExpression=f"attribute_not_exists(#o) OR {condition}",
+            ExpressionAttributeNames={"#o": "order", "#k": "kind"},
+            ExpressionAttributeValues={":o": {"S": order}, ":k": {"S": kind}, **values},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
 
     def head(self, source_key: str) -> str | None:
         item = self.db.get_item(TableName=self.table, Key=_head_key(source_key), ConsistentRead=True).get(

@@ -75,6 +75,17 @@ class DraftStore:
             last_modified=resp["LastModified"].isoformat() if resp.get("LastModified") else "",
         )
 
+    def current(self, key: str) -> tuple[str | None, str] | None:
+        """(version id, ETag) of the draft's current version; None when it is deleted."""
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        except self.s3.exceptions.ClientError as e:
+            if _not_found(e):
+                return None
+            raise
+        version = head.get("VersionId")
+        return (version if version not in (None, "null") else None), str(head.get("ETag", "")).strip('"')
+
     def put_report(self, draft_key: str, report: dict[str, Any]) -> str:
         key = report_key(draft_key)
         body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True).encode()
