@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from stitchpress.local.runtime import LocalContext
 from tests.conftest import EXAMPLE_DRAFT
 from tests.functional.conftest import Aws, load_event
 
@@ -190,3 +193,62 @@ def test_the_first_invocation_builds_one_boto3_session(aws: Aws, monkeypatch: py
     upload_example(aws)
     assert aws.invoke(load_event("s3-put.json"))["outcomes"][0]["status"] == "published"
     assert len(sessions) == 1
+
+
+def _pools(publisher: Any) -> list[int]:
+    clients = (publisher.drafts.s3, publisher.site.s3, publisher.index.db, publisher.invalidator.cloudfront)
+    return [c.meta.config.max_pool_connections for c in clients]
+
+
+def test_clients_pool_a_connection_for_every_call_a_publish_has_in_flight(aws: Aws) -> None:
+    """A publish runs a pool of parallel.WORKERS jobs, each of which may start one more thread;
+    boto3's default pool of 10 connections made the other calls open and drop a connection each."""
+    from stitchpress import handler, parallel
+
+    assert parallel.MAX_IN_FLIGHT >= 2 * parallel.WORKERS
+    assert min(_pools(handler.publisher())) >= parallel.MAX_IN_FLIGHT
+
+
+def test_rebuild_cli_clients_pool_a_connection_for_every_call_in_flight(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stitchpress import cli_rebuild, parallel, publish
+
+    built: list[publish.Publisher] = []
+
+    class Recorded(publish.Publisher):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            built.append(self)
+
+    monkeypatch.setattr(publish, "Publisher", Recorded)
+    assert cli_rebuild.run(argparse.Namespace(posts=True, no_invalidate=True)) == 0
+    assert len(built) == 1
+    assert min(_pools(built[0])) >= parallel.MAX_IN_FLIGHT
+
+
+def test_two_execution_environments_share_one_idempotency_record(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event redelivered to another execution environment returns the first outcome instead
+    of applying the change again (the local runtime loads each environment's handler under its
+    own module name, which Powertools' default key included)."""
+    from stitchpress.local.runtime import handler_module
+
+    upload_example(aws)
+    event = load_event("s3-put.json")
+    first = handler_module(0).handler(event, LocalContext(aws_request_id="first"))
+    other = handler_module(1)
+
+    def apply_again(change: Any) -> None:
+        raise AssertionError(f"the other environment applied {change.key} again")
+
+    monkeypatch.setattr(other, "apply", apply_again)
+    try:
+        second = other.handler(event, LocalContext(aws_request_id="second"))
+    finally:
+        other.reset()
+    assert first["outcomes"][0]["status"] == "published"
+    assert second == first
+    records = aws.ddb.scan(TableName=aws.stack.config.idempotency_table)["Items"]
+    assert len(records) == 1

@@ -10,6 +10,8 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import pytest
+
 from tests.functional.conftest import Aws, load_event
 
 _seq = itertools.count(1)
@@ -219,3 +221,42 @@ def test_rebuild_restores_every_page(aws: Aws) -> None:
     assert aws.site_objects() == before
     assert sorted(changed) == sorted(before)
     assert lines[-1] == "posts 3/3"
+
+
+def same_time_event(aws: Aws, key: str, kind: str, version: str | None) -> dict:
+    """An event as moto sends it: no sequencer, and (here) the very same time as another one."""
+    event = s3_event(aws, key, kind, version=version)
+    del event["Records"][0]["s3"]["object"]["sequencer"]
+    event["Records"][0]["eventTime"] = "2025-09-21T09:00:00.000Z"
+    return event
+
+
+@pytest.mark.parametrize("delete_first_delivered", [True, False])
+@pytest.mark.parametrize("last_change", ["upload", "delete"])
+def test_of_two_events_at_the_same_time_the_drafts_own_last_change_wins(
+    aws: Aws, last_change: str, delete_first_delivered: bool
+) -> None:
+    """A delete and an upload of one draft with equal event times and no sequencer, delivered
+    either way round: the site ends as the draft is (the later change), never as the other."""
+    key = "drafts/2025-09-01-tie.md"
+    first = upload(aws, key, draft("Version one", "2025-09-01", ["a"]))
+    before = s3_event(aws, key, version=first)
+    del before["Records"][0]["s3"]["object"]["sequencer"]  # an earlier time, as moto sends it
+    assert aws.invoke(before)["outcomes"][0]["status"] == "published"
+    if last_change == "upload":
+        aws.s3.delete_object(Bucket=aws.drafts, Key=key)
+        second = upload(aws, key, draft("Version two", "2025-09-01", ["a"]))
+    else:
+        second = upload(aws, key, draft("Version two", "2025-09-01", ["a"]))
+        aws.s3.delete_object(Bucket=aws.drafts, Key=key)
+    put, delete = same_time_event(aws, key, "put", second), same_time_event(aws, key, "delete", None)
+    for event in [delete, put] if delete_first_delivered else [put, delete]:
+        aws.invoke(event)
+    objects = aws.site_objects()
+    home = objects["index.html"].decode()
+    if last_change == "upload":
+        assert "Version two" in objects.get("2025/09/01/tie/index.html", b"").decode()
+        assert "/2025/09/01/tie/" in home
+    else:
+        assert "2025/09/01/tie/index.html" not in objects
+        assert "/2025/09/01/tie/" not in home

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from stitchpress.cdn import caller_reference, invalidation_paths
-from stitchpress.events import DraftChange, changes_from_s3_event, is_test_event
+from stitchpress.events import DraftChange, changes_from_s3_event, is_test_event, time_of
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -79,3 +79,28 @@ def test_caller_reference_is_stable_per_batch() -> None:
     assert caller_reference(paths, "batch-1") == caller_reference(list(paths), "batch-1")
     assert caller_reference(paths, "batch-1") != caller_reference(paths, "batch-2")
     assert caller_reference(paths, "batch-1") != caller_reference(["/"], "batch-1")
+
+
+def test_time_orders_tell_apart_two_events_of_the_same_time() -> None:
+    at = "2025-09-21T09:00:00.000Z"
+    put = DraftChange("b", "drafts/x.md", "put", version_id="v2", etag="e2", event_time=at)
+    delete = DraftChange("b", "drafts/x.md", "delete", event_time=at)
+    earlier = DraftChange("b", "drafts/x.md", "put", event_time="2025-09-21T08:59:59.999Z")
+    later = DraftChange("b", "drafts/x.md", "delete", event_time="2025-09-21T09:00:00.001Z")
+    assert put.order != delete.order
+    assert (
+        DraftChange("b", "drafts/x.md", "put", version_id="v2", etag="e2", event_time=at).order == put.order
+    )
+    assert time_of(put.order) == time_of(delete.order)
+    assert earlier.order < time_of(put.order) < min(put.order, delete.order) <= max(put.order, delete.order)
+    assert max(put.order, delete.order) < later.order
+
+
+def test_an_event_matches_the_draft_it_left() -> None:
+    put = DraftChange("b", "drafts/x.md", "put", version_id="v2", etag="e2")
+    assert put.matches(("v2", "e2"))
+    assert not put.matches(("v3", "e2")) and not put.matches(None)
+    moto_put = DraftChange("b", "drafts/x.md", "put", etag="e2")  # moto: no version id
+    assert moto_put.matches((None, "e2")) and not moto_put.matches(("v3", "e3"))
+    delete = DraftChange("b", "drafts/x.md", "delete")
+    assert delete.matches(None) and not delete.matches(("v2", "e2"))

@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     import boto3
 
     from .config import Config
+    from .parallel import client_config
     from .publish import Publisher
 
     try:
@@ -27,9 +28,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"stitchpress rebuild: {e}; set them as template.yaml's Outputs name them", file=sys.stderr)
         return 2
     session = boto3.session.Session()
-    publisher = Publisher(
-        config, session.client("s3"), session.client("dynamodb"), session.client("cloudfront")
-    )
+    clients = (session.client(name, config=client_config()) for name in ("s3", "dynamodb", "cloudfront"))
+    publisher = Publisher(config, *clients)
     publisher.begin()
     start = time.perf_counter()
     changed = publisher.rebuild(

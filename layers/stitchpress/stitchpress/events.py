@@ -12,6 +12,7 @@ from urllib.parse import unquote_plus
 from .storage import DRAFTS_PREFIX
 
 SEQUENCER_WIDTH = 40
+TIE = "#"  # in a time order: what follows tells apart two events of the same time
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,20 @@ class DraftChange:
         """Sortable position of this event among the draft's events.
 
         S3's sequencer is a hex string; AWS documents comparing two of them by right-padding the
-        shorter with zeros, then comparing as strings. Without one (moto), the event time orders.
+        shorter with zeros, then comparing as strings. Without one (moto), the event time orders,
+        then a digest of the event: a redelivery keeps its order, another event of the same time
+        gets another (which of the two is newer, PostIndex.claim asks the draft).
         """
         if self.sequencer:
             return "s:" + self.sequencer.upper().ljust(SEQUENCER_WIDTH, "0")
-        return "t:" + self.event_time
+        return f"t:{self.event_time}{TIE}{hashlib.sha256(self.identity.encode()).hexdigest()[:16]}"
+
+    def matches(self, current: tuple[str | None, str] | None) -> bool:
+        """Whether the draft's current (version id, ETag), None when deleted, is what this event left."""
+        if self.kind == "delete" or current is None:
+            return self.kind == "delete" and current is None
+        version_id, etag = current
+        return version_id == self.version_id if self.version_id else etag == (self.etag or "").strip('"')
 
     @property
     def identity(self) -> str:
@@ -48,6 +58,11 @@ class DraftChange:
             self.event_time,
         )
         return "|".join(p or "" for p in parts)
+
+
+def time_of(order: str) -> str:
+    """The part of an order that two different events can share (a sequencer is unique)."""
+    return order.partition(TIE)[0]
 
 
 def is_test_event(body: Mapping[str, Any]) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from . import parallel
 from .events import DraftChange, batch_id, changes_from_s3_event, is_test_event
 from .publish import Outcome, Publisher
 
@@ -30,6 +31,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 _METRIC = {"published": "DraftsPublished", "rejected": "DraftsRejected", "unpublished": "DraftsUnpublished"}
 IDEMPOTENCY_TTL = 24 * 3600  # S3 redelivers within minutes; a day is generous
+# The records' key prefix. Powertools' default holds the function's module name, which differs
+# between the local runtime's execution environments (and would change with a module move).
+IDEMPOTENCY_KEY_PREFIX = "stitchpress.apply"
 
 
 @lru_cache(maxsize=1)
@@ -39,12 +43,9 @@ def publisher() -> Publisher:
 
     from .config import Config
 
-    session = boto3.session.Session()
+    client = partial(boto3.session.Session().client, config=parallel.client_config())
     return Publisher(
-        Config.from_env(),
-        s3=session.client("s3"),
-        dynamodb=session.client("dynamodb"),
-        cloudfront=session.client("cloudfront"),
+        Config.from_env(), s3=client("s3"), dynamodb=client("dynamodb"), cloudfront=client("cloudfront")
     )
 
 
@@ -65,7 +66,12 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
         table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=publisher().index.db
     )
 
-    @idempotent_function(data_keyword_argument="event", persistence_store=store, config=config)  # type: ignore[untyped-decorator]
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="event",
+        persistence_store=store,
+        config=config,
+        key_prefix=IDEMPOTENCY_KEY_PREFIX,
+    )
     def apply_once(event: dict[str, str], change: DraftChange) -> dict[str, Any]:
         outcome = apply(change)
         return {"key": outcome.key, "status": outcome.status, "url": outcome.url}

@@ -13,17 +13,25 @@ Listings are "home", "tag/<key>", "category/<key>" and "month/<yyyy>/<mm>".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import random
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from . import parallel
+from .events import time_of
 from .model import PostSummary, Term
 
 HOME = "home"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
 MAX_BATCH_GET_KEYS = 100  # likewise
+# UnprocessedKeys (throttling) are retried with capped exponential backoff and full jitter, as
+# AWS advises; after the last attempt the change fails and SQS redelivers it later.
+BATCH_GET_ATTEMPTS = 8
+BACKOFF_BASE = 0.05  # seconds before the first retry at most; doubles each retry
+BACKOFF_CAP = 1.0  # seconds: the longest single wait (all of them: under 4 s)
 
 
 def listings_of(post: PostSummary) -> dict[str, str]:
@@ -56,6 +64,10 @@ class Listing:
 
 class Stale(Exception):
     """A newer event for the same draft has been applied (or claimed) already."""
+
+
+class Throttled(Exception):
+    """DynamoDB kept keys of a batch read unprocessed; a later retry of the change may succeed."""
 
 
 # --- attribute (de)serialisation: the low-level client keeps imports cheap ------------------------
@@ -121,29 +133,45 @@ def _head_key(source_key: str) -> dict[str, Any]:
 
 
 class PostIndex:
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: Any, table: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.db = dynamodb
         self.table = table
+        self.sleep = sleep
 
     # --- event order ----------------------------------------------------------------------
 
-    def claim(self, source_key: str, order: str, kind: str) -> None:
+    def claim(self, source_key: str, order: str, kind: str, live: Callable[[], bool] = lambda: False) -> None:
         """Record that the event with this order is being applied to the draft.
 
         Raises Stale when a newer event was claimed already. An equal order is the same event
-        (a retry) and may proceed.
+        (a retry) and may proceed. Of two events with the same time and no sequencer (moto),
+        the newer is the one the draft now matches (`live()`, asked only then): it takes the
+        claim over, the other is stale. No fixed tie-break knows which of the two came last.
         """
+        earliest = time_of(order)  # every order of this time sorts at or above it
         try:
-            self.db.update_item(
-                TableName=self.table,
-                Key=_head_key(source_key),
-                UpdateExpression="SET #o = :o, #k = :k",
-                ConditionExpression="attribute_not_exists(#o) OR #o <= :o",
-                ExpressionAttributeNames={"#o": "order", "#k": "kind"},
-                ExpressionAttributeValues={":o": {"S": order}, ":k": {"S": kind}},
-            )
+            self._set_head(source_key, order, kind, "#o < :t OR #o = :o", {":t": {"S": earliest}})
         except self.db.exceptions.ConditionalCheckFailedException as e:
-            raise Stale(source_key) from e
+            held = e.response.get("Item", {}).get("order", {}).get("S", "")
+            if time_of(held) != earliest or not live():
+                raise Stale(source_key) from e
+            try:
+                self._set_head(source_key, order, kind, "#o = :held", {":held": {"S": held}})
+            except self.db.exceptions.ConditionalCheckFailedException as again:
+                raise Stale(source_key) from again
+
+    def _set_head(
+        self, source_key: str, order: str, kind: str, condition: str, values: dict[str, Any]
+    ) -> None:
+        self.db.update_item(
+            TableName=self.table,
+            Key=_head_key(source_key),
+            UpdateExpression="SET #o = :o, #k = :k",
+            ConditionExpression=f"attribute_not_exists(#o) OR {condition}",
+            ExpressionAttributeNames={"#o": "order", "#k": "kind"},
+            ExpressionAttributeValues={":o": {"S": order}, ":k": {"S": kind}, **values},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
 
     def head(self, source_key: str) -> str | None:
         item = self.db.get_item(TableName=self.table, Key=_head_key(source_key), ConsistentRead=True).get(
@@ -291,13 +319,26 @@ class PostIndex:
         items: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), MAX_BATCH_GET_KEYS):
             keys = [_listing_key(n) for n in wanted[start : start + MAX_BATCH_GET_KEYS]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                resp = self.db.batch_get_item(RequestItems=request)
-                for item in resp.get("Responses", {}).get(self.table, []):
-                    items[item["sk"]["S"]] = item
-                request = resp.get("UnprocessedKeys") or {}
+            items.update((item["sk"]["S"], item) for item in self._batch_get(keys))
         return {n: _listing(n, items.get(n, {})) for n in wanted}
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        items: list[dict[str, Any]] = []
+        for attempt in range(BATCH_GET_ATTEMPTS):
+            if attempt:
+                ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+                self.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not a secret
+            resp = self.db.batch_get_item(RequestItems=request)
+            items += resp.get("Responses", {}).get(self.table, [])
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+        left = len(request[self.table]["Keys"])
+        raise Throttled(
+            f"DynamoDB left {left} keys of table {self.table} unprocessed after {BATCH_GET_ATTEMPTS} "
+            "attempts (throttled); the change fails now so that SQS retries it later"
+        )
 
     def listings(self, kind: str) -> list[Listing]:
         """All listings of a kind ("tag", "category", "month") that hold posts."""

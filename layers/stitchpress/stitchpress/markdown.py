@@ -103,6 +103,18 @@ def _markdown_it() -> MarkdownIt:
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     md.core.ruler.push("stitchpress_headings", _heading_ids)
     md.core.ruler.push("stitchpress_no_styles", _alignment_classes)
+    return warmed(md)
+
+
+def warmed(md: MarkdownIt) -> MarkdownIt:
+    """Compile the parser's rule chains now, before threads share it.
+
+    markdown-it compiles them on first use, and a thread reading a chain another thread is still
+    compiling skips rules (empty bodies, "none of the block rules matched"); a publish parses
+    posts from several threads at once.
+    """
+    for ruler in (md.core.ruler, md.block.ruler, md.inline.ruler, md.inline.ruler2):
+        ruler.getRules()  # compiles every chain of the ruler
     return md
 
 

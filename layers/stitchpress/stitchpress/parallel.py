@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 A = TypeVar("A")
 B = TypeVar("B")
 
-WORKERS = 16  # more than a publish's rounds need; AWS SDK clients keep 10 connections per host
+WORKERS = 16  # more than a publish's rounds need
+# A pool's WORKERS jobs may each call `both` (one more thread): the calls a publish has in flight.
+MAX_IN_FLIGHT = 2 * WORKERS
+
+
+def client_config() -> Any:
+    """botocore settings for the clients a publish uses: a connection pool for every call in
+    flight. With boto3's default of 10, the other calls open a connection each and drop it."""
+    from botocore.config import Config  # deferred: keeps this module cheap to import
+
+    return Config(max_pool_connections=MAX_IN_FLIGHT)
 
 
 def each(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = None) -> list[R]:

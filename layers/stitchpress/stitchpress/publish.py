@@ -116,7 +116,9 @@ class Publisher:
 
     def apply(self, change: DraftChange) -> Outcome:
         try:
-            self.index.claim(change.key, change.order, change.kind)
+            self.index.claim(
+                change.key, change.order, change.kind, lambda: change.matches(self.drafts.current(change.key))
+            )
             if change.kind == "delete":
                 outcome = self._unpublish(change.key, change.order)
             else:

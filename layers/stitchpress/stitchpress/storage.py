@@ -44,6 +44,11 @@ def _not_found(error: Any) -> bool:
     return code in {"NoSuchKey", "404", "NoSuchVersion", "NotFound"}
 
 
+def _version_id(resp: dict[str, Any]) -> str | None:
+    version = resp.get("VersionId")
+    return str(version) if version not in (None, "null") else None  # "null": unversioned
+
+
 class DraftStore:
     def __init__(self, s3: Any, bucket: str) -> None:
         self.s3 = s3
@@ -70,10 +75,20 @@ class DraftStore:
         return DraftObject(
             key=key,
             data=data,
-            version_id=resp.get("VersionId") if resp.get("VersionId") not in (None, "null") else None,
+            version_id=_version_id(resp),
             etag=str(resp.get("ETag", "")).strip('"'),
             last_modified=resp["LastModified"].isoformat() if resp.get("LastModified") else "",
         )
+
+    def current(self, key: str) -> tuple[str | None, str] | None:
+        """(version id, ETag) of the draft's current version; None when it is deleted."""
+        try:
+            head = self.s3.head_object(Bucket=self.bucket, Key=key)
+        except self.s3.exceptions.ClientError as e:
+            if _not_found(e):
+                return None
+            raise
+        return _version_id(head), str(head.get("ETag", "")).strip('"')
 
     def put_report(self, draft_key: str, report: dict[str, Any]) -> str:
         key = report_key(draft_key)

@@ -126,7 +126,9 @@ def _is_word_char(ch: str) -> bool:
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    from .markdown import warmed
+
+    return warmed(MarkdownIt("commonmark").enable(["table", "strikethrough"]))
 
 
 def _first_paragraph(markdown: str) -> str:

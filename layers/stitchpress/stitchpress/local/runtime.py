@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -136,7 +137,7 @@ class LocalContext:
         return 30_000
 
 
-def load_handler(environment: int) -> Handler:
+def handler_module(environment: int) -> ModuleType:
     """A fresh copy of the handler module, as a separate Lambda execution environment has:
     its own publisher, clients and Powertools state."""
     import importlib.util
@@ -144,12 +145,12 @@ def load_handler(environment: int) -> Handler:
     from .. import handler as module
 
     if environment == 0:
-        return module.handler
+        return module
     spec = importlib.util.spec_from_file_location(f"stitchpress._handler_env{environment}", module.__file__)
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
-    return copy.handler  # type: ignore[no-any-return]
+    return copy
 
 
 class QueueWorker:
@@ -229,7 +230,7 @@ class QueueWorker:
 
     def start(self) -> None:
         for n in range(self.concurrency):
-            handler = self.handler if n == 0 else load_handler(n)
+            handler = self.handler if n == 0 else handler_module(n).handler
             thread = threading.Thread(
                 target=self._run, args=(handler,), name=f"stitchpress-worker-{n}", daemon=True
             )
