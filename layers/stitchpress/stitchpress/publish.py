@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal
 
-from . import paging, parallel
+from . import clock, paging, parallel, schedule
 from .cdn import Invalidator
 from .config import Config
 from .events import DraftChange
 from .index import HOME, Listing, PostIndex, Stale, listings_of, sort_key
 from .model import DraftRejected, Message, PostSummary, Term
+from .pending import PendingIndex, Scheduler
 from .pipeline import CompiledPost, compile_draft
 from .render import ARCHIVE_PATH, CATEGORIES_PATH, FEED_PATH, SITEMAP_PATH, TAGS_PATH, Renderer, static_assets
 from .storage import (
@@ -52,7 +53,7 @@ REBUILD_CHUNK = 50  # listings (<= 100: one BatchGetItem) or posts a rebuild wri
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 
-Status = Literal["published", "unpublished", "rejected", "skipped"]
+Status = Literal["published", "unpublished", "rejected", "skipped", "scheduled", "expired"]
 Neighbours = tuple[PostSummary | None, PostSummary | None]  # (previous/older, next/newer)
 Around = tuple[list[PostSummary], list[PostSummary]]  # older and newer posts, nearest first
 PageJob = Callable[[], list[Page]]  # reads and renders some pages; jobs of one step run at once
@@ -90,6 +91,7 @@ class Publisher:
         self.drafts = DraftStore(s3, config.drafts_bucket)
         self.site = SiteStore(s3, config.site_bucket)
         self.index = PostIndex(dynamodb, config.index_table)
+        self.scheduler = Scheduler(PendingIndex(dynamodb, config.index_table))
         self.invalidator = Invalidator(cloudfront, config.distribution_id, config.invalidation_path_limit)
         self.renderer = Renderer(config.site)
         self.changed: set[str] = set()
@@ -120,6 +122,7 @@ class Publisher:
                 change.key, change.order, change.kind, lambda: change.matches(self.drafts.current(change.key))
             )
             if change.kind == "delete":
+                self.scheduler.pending.cancel(change)
                 outcome = self._unpublish(change.key, change.order)
             else:
                 outcome = self._put(change)
@@ -144,9 +147,14 @@ class Publisher:
                 change.key, draft.data, self.config.site, max_bytes=self.config.max_draft_bytes
             )
         except DraftRejected as rejected:
+            self.scheduler.pending.carry(change)  # a scheduled go-live or expiry still stands
             self.drafts.put_report(change.key, self._report(change, draft, "rejected", rejected.messages))
             return Outcome(change.key, "rejected", messages=rejected.messages)
         messages = [*compiled.messages, *self.renderer.problems]
+        timing = self.scheduler.gate(change, compiled.meta, draft.version_id)
+        if timing.action != "publish" and not compiled.meta.draft:
+            return self._hold(change, draft, compiled, messages, timing)
+        messages += schedule.messages(timing, compiled.meta.date, compiled.meta.expires)
         if compiled.meta.draft:
             outcome = self._unpublish(change.key, change.order)
             self.drafts.put_report(change.key, self._report(change, draft, "draft", messages, compiled))
@@ -171,6 +179,21 @@ class Publisher:
             change.key, self._report(change, draft, "published", messages, compiled, changed)
         )
         return outcome
+
+    def _hold(
+        self,
+        change: DraftChange,
+        draft: DraftObject,
+        compiled: CompiledPost,
+        messages: list[Message],
+        timing: schedule.Plan,
+    ) -> Outcome:
+        """Not on the site now (dated in the future, or expired): take it down if it is live."""
+        meta = compiled.meta
+        messages = [*messages, *schedule.messages(timing, meta.date, meta.expires)]
+        outcome = self._unpublish(change.key, change.order)
+        self.drafts.put_report(change.key, self._report(change, draft, timing.status, messages, compiled))
+        return Outcome(change.key, timing.status, compiled.summary.url, messages, outcome.changed)
 
     def _unpublish(self, key: str, order: str) -> Outcome:
         old = self.index.get_post(key)
@@ -433,7 +456,7 @@ class Publisher:
             # The version actually read: what a writer compares with the upload's VersionId.
             "version_id": draft.version_id,
             "etag": draft.etag,
-            "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "processed_at": clock.now().isoformat(timespec="seconds"),
             "errors": [m.format(change.key) for m in messages if m.level == "error"],
             "warnings": [m.format(change.key) for m in messages if m.level == "warning"],
             "messages": [m.to_json() for m in messages],
@@ -448,6 +471,7 @@ class Publisher:
                 categories=[c.name for c in s.categories],
                 reading_time=compiled.reading_time,
                 stitch=compiled.stitch.to_json(),
+                **schedule.report_fields(compiled.meta),
             )
         if changed is not None:
             report["changed"] = sorted(changed)
@@ -491,7 +515,9 @@ def _newer_among(posts: list[PostSummary], post: PostSummary, limit: int) -> int
 
 
 def _updated(posts: list[PostSummary]) -> datetime:
-    return max((p.date for p in posts), default=datetime(1970, 1, 1, tzinfo=UTC))
+    """The feed's <updated>: its newest post's date, never later than now (a post indexed before
+    scheduling existed may be dated ahead)."""
+    return min(max((p.date for p in posts), default=datetime(1970, 1, 1, tzinfo=UTC)), clock.now())
 
 
 def _content_type(path: str) -> str:
