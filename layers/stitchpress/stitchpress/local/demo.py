@@ -11,6 +11,8 @@ from typing import Any
 
 from ..config import add_site_arguments, site_from_arguments
 
+EXIT_WITHOUT_TEARDOWN = True  # see cli.main
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -16,7 +16,7 @@ from typing import Any
 from ..model import SiteSettings
 from ..storage import report_key
 from .runtime import QueueWorker, embedded_aws, serve_site
-from .stack import Stack, create_stack, site_bucket_name
+from .stack import Stack, create_stack, register_stack, site_bucket_name
 
 # Quiet, local-friendly Powertools settings (the same variables template.yaml sets in AWS).
 LOCAL_POWERTOOLS = {
@@ -101,8 +101,10 @@ def local_stack(
     site: SiteSettings | None = None,
     concurrency: int = 1,
     batch_size: int = 10,
+    register: bool = False,
 ) -> Iterator[LocalRun]:
-    """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP."""
+    """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP;
+    with `register`, also record the stack in CloudFormation (for `rebuild --endpoint`)."""
     import boto3
 
     # Powertools warns on invocations that add no metric (e.g. S3's test event); noise here.
@@ -117,6 +119,8 @@ def local_stack(
                 **{**site.__dict__, "base_url": f"http://127.0.0.1:{preview.server_address[1]}"}
             )
         stack = create_stack(session, site=site)
+        if register:
+            register_stack(session, stack)
         saved = {k: os.environ.get(k) for k in (*LOCAL_POWERTOOLS, *stack.config.to_env())}
         os.environ.update({**LOCAL_POWERTOOLS, **stack.config.to_env()})
         from .. import handler as handler_module

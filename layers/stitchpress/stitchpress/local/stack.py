@@ -32,6 +32,12 @@ NOTIFICATION_SUFFIX = ".md"
 MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
 STACK_NAME = "stitchpress"
+# template.yaml's Globals: the function's Powertools variables.
+FUNCTION_GLOBALS = {
+    "POWERTOOLS_SERVICE_NAME": "stitchpress",
+    "POWERTOOLS_METRICS_NAMESPACE": "stitchpress",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
 
 
 def site_bucket_name(name: str = STACK_NAME) -> str:
@@ -44,6 +50,7 @@ class Stack:
     queue_url: str
     dlq_url: str
     region: str
+    distribution_domain: str = ""
 
     def outputs(self, endpoint: str, site_url: str) -> dict[str, str]:
         return {
@@ -168,4 +175,65 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         distribution_id=dist["Id"],
         site=site or SiteSettings(),
     )
-    return Stack(config=config, queue_url=queue_url, dlq_url=dlq_url, region=region)
+    return Stack(
+        config=config,
+        queue_url=queue_url,
+        dlq_url=dlq_url,
+        region=region,
+        distribution_domain=dist.get("DomainName", ""),
+    )
+
+
+def cloudformation_template(stack: Stack, function_code: str) -> dict[str, Any]:
+    """A CloudFormation template that records the local stack as template.yaml describes a deployed
+    one: the same Outputs and a PublishFunction whose environment is the worker's. (moto would run
+    no code from it: the queue worker is the function here.)"""
+    c = stack.config
+    outputs = {
+        "DraftsBucketName": c.drafts_bucket,
+        "SiteBucketName": c.site_bucket,
+        "SiteUrl": c.site.base_url,
+        "DistributionId": c.distribution_id,
+        "DistributionDomainName": stack.distribution_domain,
+        "UploadCommand": f"aws s3 cp POST.md s3://{c.drafts_bucket}/drafts/",
+        "PublishQueueUrl": stack.queue_url,
+        "DeadLetterQueueUrl": stack.dlq_url,
+        "IndexTableName": c.index_table,
+    }
+    assume = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    return {
+        "Resources": {
+            "PublishFunctionRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"AssumeRolePolicyDocument": assume},
+            },
+            "PublishFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "FunctionName": f"{STACK_NAME}-publish",
+                    "Runtime": "python3.13",
+                    "Handler": "app.handler",
+                    "Role": {"Fn::GetAtt": ["PublishFunctionRole", "Arn"]},
+                    "Code": {"ZipFile": function_code},
+                    "Environment": {"Variables": {**FUNCTION_GLOBALS, **c.to_env()}},
+                },
+            },
+        },
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+    }
+
+
+def register_stack(session: Any, stack: Stack, name: str = STACK_NAME) -> None:
+    """Create the CloudFormation stack `stitchpress rebuild --stack/--endpoint` reads.
+
+    Costs moto's CloudFormation import (seconds: it loads every service it can create), so only
+    `local up` does it."""
+    code = "from stitchpress.handler import handler\n"  # functions/publish/app.py
+    session.client("cloudformation").create_stack(
+        StackName=name, TemplateBody=json.dumps(cloudformation_template(stack, code))
+    )
