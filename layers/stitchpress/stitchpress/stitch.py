@@ -1,7 +1,8 @@
 """Stitch a draft written in segments into one article.
 
 An AI model asked to "continue" ends a segment with a `---END---` line; the next segment starts
-with `…` (or `...`) and repeats the tail of the text so far (the *quote*) before going on. This
+with a marker (`…`, `……`, `⋯` or `...`) and repeats the tail of the text so far (the *quote*)
+before going on. This
 module removes the markers and the repeated text, picks the branch the draft ends on, and reports
 what it did. Pure: no I/O; never raises on any str input (problems are Messages in the result).
 
@@ -13,10 +14,14 @@ Rules (issue 3), and the decisions taken where they leave room:
   starts with the marker *and* whose text repeats the end of the text just before it; any other
   paragraph starting with "…" is ordinary text. The first segment has nothing to continue: a
   marker there is kept as text, with a warning (the start of the draft may be missing).
-- Matching is on characters, ignoring whitespace, zero-width characters and compatibility
-  differences: text is compared in NFKD form (NFKD-equal iff NFKC-equal; NFKD never composes,
-  so positions map back to the original text, which the output keeps). A quote must be at least
-  MIN_OVERLAP such characters long.
+- A segment without a marker whose start repeats the end of the text before it (at least
+  MISSING_MARKER_MIN characters, not code, not a rule like "=====") is a continuation whose
+  marker was forgotten: stitched as one, with a warning naming its line (issue 15).
+- Matching is on characters, ignoring whitespace, zero-width characters, compatibility
+  differences and Markdown marks (emphasis/strong/code marks, link syntax: `[text](url)` counts
+  as `text`): text is compared in NFKD form (NFKD-equal iff NFKC-equal; NFKD never composes,
+  so positions map back to the original text, which the output keeps, marks included). A quote
+  must be at least MIN_OVERLAP such characters long.
 - Parent choice, for a continuation whose text is T:
   1. End match: the most recent earlier piece P such that a prefix of T (at least MIN_OVERLAP
      characters) equals a suffix of the article as it stands along P's chain. The longest such
@@ -24,6 +29,8 @@ Rules (issue 3), and the decisions taken where they leave room:
   2. Else rewind: the most recent earlier piece P whose own new text contains the end of a quote
      (the quote may start in P's ancestors). The longest match wins, the latest on a tie. P's
      text after the match is dropped and reported.
+     Rewinds are looked for in the _REWIND_PIECES most recent pieces and the chain the article
+     so far ends with, in the last _REWIND_WINDOW characters of each, never inside fenced code.
   3. Else an error; the segment is then kept as plain text after the previous one so that later
      segments can still be checked.
   End matches come first so that two continuations quoting the same tail are siblings (a branch)
@@ -39,8 +46,13 @@ Rules (issue 3), and the decisions taken where they leave room:
   least REPEAT_MIN characters that occur twice get a "possible repetition loop" warning; an
   article whose last prose line lacks terminal punctuation gets "ends mid-sentence".
 
-Cost: quotes are matched within bounded windows (WINDOW characters, grown only when a quote
-fills one) using str.find / startswith, so stitching is linear in the draft size in practice.
+- Fenced code is never de-duplicated, and a marker line inside it is code, not a continuation.
+
+Cost: linear in the draft's size however many segments it has. Quotes are matched within
+bounded windows (WINDOW characters, grown only when a quote fills one) with str.find/startswith;
+a piece's tail is built on its parent's; an end match is looked for first in the most recent
+piece, then only in pieces whose last characters occur in the quote (an index), at most
+_MAX_END_CANDIDATES; rewinds are binary searches over a bounded set of pieces.
 """
 
 from __future__ import annotations
@@ -67,7 +79,7 @@ _MAX_WALK = 64  # pieces walked back to fill a window (pieces that add nothing, 
 # Bounds that keep stitching linear however many segments a draft has:
 _MAX_PER_KEY = 64  # earlier pieces with the same last characters compared with one quote
 _MAX_END_CANDIDATES = 64  # earlier pieces whose end is compared with one quote
-_REWIND_PIECES = 32  # a rewind is looked for in this many most recent pieces...
+_REWIND_PIECES = 32  # a rewind is looked for in this many most recent pieces and ancestors...
 _REWIND_WINDOW = 1 << 16  # ...in the last this many characters of each piece's own text...
 _REWIND_CHARS = 1 << 17  # ...and in this many characters in all
 
@@ -91,6 +103,7 @@ _LINK_TAIL = r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s
 _MARKUP = re.compile(_LINK_TAIL + r"|!\[|[*_`\[\]]")
 # Marks that may close what a quote ended with (never "[" or "![", which open what follows).
 _CLOSING_MARKS = re.compile(r"(?:" + _LINK_TAIL + r"|[*`\]]|_(?!\w))+")
+_EMPHASIS_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")  # not inside a word (snake_case)
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})([^\n]*)$", re.M)
 _PARA_SEP = re.compile(r"\n(?:[^\S\n]*\n)+")
 _WS = re.compile(r"\s+")
@@ -130,9 +143,7 @@ def _key(text: str) -> str:
 
 
 def _orig_end(text: str, start: int, stop: int, n: int) -> int:
-    """Index just after the original character holding match-form character n-1 of text[start:stop],
-    and after any Markdown marks that directly follow it (a quote that left out the closing "*" or
-    "](url)" of the text it repeats must not leave them behind)."""
+    """Index just after the original character holding match-form character n-1 of text[start:stop]."""
     if n <= 0:
         return start
     hi = min(stop, start + n)
@@ -150,9 +161,53 @@ def _orig_end(text: str, start: int, stop: int, n: int) -> int:
             hi = mid
         else:
             lo = mid + 1
-    end = start + lo
+    return start + lo
+
+
+def _after_marks(text: str, i: int, stop: int) -> int:
+    """Index after the closing marks ("*", "`", "](url)"...) that directly follow text[i]: a
+    rewind's cut keeps them, so the kept text stays balanced."""
+    marks = _CLOSING_MARKS.match(text, i, stop)
+    return marks.end() if marks else i
+
+
+def _paragraph_before(piece: _Piece, end: int) -> str:
+    """The article's text from the start of its paragraph to piece.src[:end], along piece's chain
+    (at most 4096 characters)."""
+    parts: list[str] = []
+    total = 0
+    cur: _Piece | None = piece
+    for _ in range(_MAX_WALK):
+        if cur is None or total >= 4096:
+            break
+        text = cur.src[max(cur.new_start, end - 4096) : end]
+        parts.append(text)
+        total += len(text)
+        if "\n\n" in text:
+            break
+        end, cur = cur.cut, cur.parent
+    return "".join(reversed(parts))
+
+
+def _quote_end(text: str, start: int, stop: int, n: int, before: str) -> int:
+    """Where a continuation's own text starts: after its quote of n match-form characters, and
+    after the closing marks that follow the quote when they close marks the quote opened (the
+    article's paragraph it repeats, `before`, has its own). Marks closing what `before` left open
+    ("*brown fox" quoted as "brown fox* jumps") belong to the continuation and stay."""
+    end = _orig_end(text, start, stop, n)
     marks = _CLOSING_MARKS.match(text, end, stop)
-    return marks.end() if marks else end
+    if marks is None:
+        return end
+    para = before[before.rfind("\n\n") + 1 :]
+    run = marks.group()
+    for ch in "*`":
+        if ch in run and para.count(ch) % 2:
+            return end
+    if "_" in run and len(_EMPHASIS_UNDERSCORE.findall(para)) % 2:
+        return end
+    if "]" in run and para.count("[") > para.count("]"):
+        return end
+    return marks.end()
 
 
 def _common_prefix(a: str, i: int, b: str) -> int:
@@ -343,11 +398,17 @@ def _longest_prefix_in(win: str, head: str, boundary: int) -> int:
     """Longest L >= MIN_OVERLAP such that head[:L] occurs in win ending after `boundary`; else 0.
 
     Binary search on L with str.find: O(log len(head)) scans of win at C speed, however
-    repetitive the text (checking every occurrence of a short key is quadratic on "abab…")."""
+    repetitive the text (checking every occurrence of a short key is quadratic on "abab…").
+    "Occurs ending after boundary" alone is not monotonic in L: a match may end just after the
+    boundary while its one-shorter prefix ends on it. `across` (the longest match ending exactly
+    one character after the boundary) covers those, which makes the search monotonic."""
+    if boundary >= len(win):
+        return 0
+    across = _end_overlap(win[: boundary + 1], head)
     lo, hi = 0, len(head)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if (mid >= MIN_OVERLAP and win.find(head[:mid], max(0, boundary - mid + 1)) != -1) or mid < MIN_OVERLAP:
+        if mid < MIN_OVERLAP or across > mid or win.find(head[:mid], max(0, boundary - mid + 1)) != -1:
             lo = mid
         else:
             hi = mid - 1
@@ -507,15 +568,15 @@ class _Stitcher:
         k = _match_end(piece, prev, _head(piece.src, 0, piece.stop, WINDOW))
         if k < MISSING_MARKER_MIN:
             return False
-        new_start = _orig_end(piece.src, 0, piece.stop, k)
+        new_start = _quote_end(piece.src, 0, piece.stop, k, _paragraph_before(prev, prev.stop))
         quote = piece.src[:new_start]
         if len(set(_norm(quote))) < _MIN_DISTINCT or _FENCE_LINE.search(quote):
             return False
         piece.continuation = True
         piece.parent, piece.cut, piece.new_start = prev, prev.stop, new_start
         self.warn(
-            f'segment {piece.index} (line {piece.line}) has no continuation marker but starts by repeating '
-            f'the last {k} characters of the text before it ("{_preview(quote)}"); stitched as a '
+            f"segment {piece.index} (line {piece.line}) has no continuation marker but starts by repeating "
+            f'the last {len(quote.strip())} characters of the text before it ("{_preview(quote)}"); stitched as a '
             f'continuation with the repeated text removed. The marker is missing: start the segment with "…"',
             piece.line,
         )
@@ -530,6 +591,17 @@ class _Stitcher:
                 found.update(same_end[-_MAX_PER_KEY:])
         return sorted(found, key=lambda p: p.index, reverse=True)[:_MAX_END_CANDIDATES]
 
+    def _rewind_candidates(self) -> list[_Piece]:
+        """The most recent pieces and the chain the article so far ends with, most recent first."""
+        found = set(self.pieces[-_REWIND_PIECES:])
+        node: _Piece | None = self.pieces[-1]
+        for _ in range(_REWIND_PIECES):
+            if node is None:
+                break
+            found.add(node)
+            node = node.parent
+        return sorted(found, key=lambda p: p.index, reverse=True)
+
     def _attach(self, piece: _Piece) -> bool:
         head = _head(piece.src, piece.quote_start, piece.stop, WINDOW)
         # The most recent piece first: nearly every quote repeats it, and then no lookup is needed.
@@ -542,17 +614,21 @@ class _Stitcher:
                     break
         if k:
             piece.parent, piece.cut = cand, cand.stop
-            piece.new_start = _orig_end(piece.src, piece.quote_start, piece.stop, k)
+            piece.new_start = _quote_end(
+                piece.src, piece.quote_start, piece.stop, k, _paragraph_before(cand, cand.stop)
+            )
             return True
         searched = 0
-        for cand in reversed(self.pieces[-_REWIND_PIECES:]):
+        for cand in self._rewind_candidates():
             found = _match_inside(piece, cand, head)
             if found:
                 q, end = found
-                cut = _orig_end(cand.src, cand.new_start, cand.stop, end)
+                cut = _after_marks(cand.src, _orig_end(cand.src, cand.new_start, cand.stop, end), cand.stop)
                 if not _span_at(self.fence_spans(cand.src), cut):  # never rewind into code
                     piece.parent, piece.cut = cand, cut
-                    piece.new_start = _orig_end(piece.src, piece.quote_start, piece.stop, q)
+                    piece.new_start = _quote_end(
+                        piece.src, piece.quote_start, piece.stop, q, _paragraph_before(cand, cut)
+                    )
                     return True
             searched += min(len(cand.own_norm()), _REWIND_WINDOW)
             if searched > _REWIND_CHARS:
@@ -603,7 +679,9 @@ class _Stitcher:
                 parent=piece,
                 cut=end,
             )
-            inline.new_start = _orig_end(src, inline.quote_start, inline.stop, k)
+            inline.new_start = _quote_end(
+                src, inline.quote_start, inline.stop, k, _paragraph_before(piece, end)
+            )
             self.pieces.append(inline)
             piece, pos = inline, inline.new_start
 
