@@ -4,7 +4,7 @@ that carries one (the production path S3 -> SQS -> Lambda)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote_plus
@@ -24,6 +24,9 @@ class DraftChange:
     etag: str | None = None
     sequencer: str | None = None
     event_time: str = ""
+    # Set when the change re-applies the event the index recorded as applied last (a post
+    # re-rendered because an image it shows changed): that event's order, so it claims as a retry.
+    replay_order: str | None = None
 
     @property
     def order(self) -> str:
@@ -34,6 +37,8 @@ class DraftChange:
         then a digest of the event: a redelivery keeps its order, another event of the same time
         gets another (which of the two is newer, PostIndex.claim asks the draft).
         """
+        if self.replay_order:
+            return self.replay_order
         if self.sequencer:
             return "s:" + self.sequencer.upper().ljust(SEQUENCER_WIDTH, "0")
         return f"t:{self.event_time}{TIE}{hashlib.sha256(self.identity.encode()).hexdigest()[:16]}"
@@ -74,8 +79,11 @@ def is_draft_key(key: str) -> bool:
     return key.startswith(DRAFTS_PREFIX) and key.endswith(".md") and "/../" not in key
 
 
-def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
-    """The draft changes in an S3 event. Records for other keys or event kinds are dropped."""
+def changes_from_s3_event(
+    event: Mapping[str, Any], accept: Callable[[str], bool] = is_draft_key
+) -> list[DraftChange]:
+    """The changes in an S3 event of the keys `accept`s (drafts; the image function: images).
+    Records for other keys or event kinds are dropped."""
     out: list[DraftChange] = []
     for record in event.get("Records", []):
         if record.get("eventSource") != "aws:s3":
@@ -92,7 +100,7 @@ def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
         obj = s3["object"]
         # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
         key = unquote_plus(obj["key"])
-        if not is_draft_key(key):
+        if not accept(key):
             continue
         out.append(
             DraftChange(
