@@ -30,7 +30,13 @@ tracer = Tracer()
 # Report every failed record, even when all failed: the mapping retries exactly those.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-_METRIC = {"published": "DraftsPublished", "rejected": "DraftsRejected", "unpublished": "DraftsUnpublished"}
+_METRIC = {
+    "published": "DraftsPublished",
+    "rejected": "DraftsRejected",
+    "unpublished": "DraftsUnpublished",
+    "scheduled": "DraftsScheduled",
+    "expired": "DraftsExpired",
+}
 IDEMPOTENCY_TTL = 24 * 3600  # S3 redelivers within minutes; a day is generous
 # The records' key prefix. Powertools' default holds the function's module name, which differs
 # between the local runtime's execution environments (and would change with a module move).
@@ -124,7 +130,7 @@ def refresh(key: str) -> Outcome | None:
         kind="put",
         version_id=state.get("version_id") or None,
         etag=state.get("etag"),
-        replay_order=state.get("order"),
+        claimed=state.get("order"),  # re-applied as a retry of that event
     )
     if not live.matches(pub.drafts.current(key)):
         return None

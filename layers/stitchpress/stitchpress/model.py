@@ -63,6 +63,7 @@ class PostMeta:
     title: str
     date: datetime  # always timezone-aware; keeps the writer's offset
     slug: str
+    expires: datetime | None = None  # when the post comes down again (timezone-aware)
     tags: tuple[Term, ...] = ()
     categories: tuple[Term, ...] = ()
     author: str | None = None

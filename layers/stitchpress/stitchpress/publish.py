@@ -21,17 +21,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal
 
-from . import parallel
+from . import clock, parallel, schedule
 from .cdn import Invalidator
 from .config import Config
 from .events import DraftChange
 from .index import HOME, PostIndex, Stale
 from .model import DraftRejected, Message, PostSummary
 from .pages import Pages, gone
+from .pending import PendingIndex, Scheduler
 from .pipeline import CompiledPost, compile_draft
 from .plan import Around, Change, Neighbours, beside, listing_path, nearest
 from .render import Renderer
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 MAX_RENDER_ATTEMPTS = 5  # re-renders of one listing while concurrent publishes keep moving it
 REBUILD_CHUNK = 50  # listings (<= 100: one BatchGetItem) or posts a rebuild writes in one round
 
-Status = Literal["published", "unpublished", "rejected", "skipped"]
+Status = Literal["published", "unpublished", "rejected", "skipped", "scheduled", "expired"]
 PageJob = Callable[[], list[Page]]  # reads and renders some pages; jobs of one step run at once
 
 
@@ -62,6 +62,7 @@ class Publisher:
         self.drafts = DraftStore(s3, config.drafts_bucket)
         self.site = SiteStore(s3, config.site_bucket)
         self.index = PostIndex(dynamodb, config.index_table)
+        self.scheduler = Scheduler(PendingIndex(dynamodb, config.index_table))
         self.invalidator = Invalidator(cloudfront, config.distribution_id, config.invalidation_path_limit)
         self.renderer = Renderer(config.site)
         self.pages = Pages(config, self.renderer, self.index, self.drafts)
@@ -94,6 +95,7 @@ class Publisher:
                 change.key, change.order, change.kind, lambda: change.matches(self.drafts.current(change.key))
             )
             if change.kind == "delete":
+                self.scheduler.pending.cancel(change)
                 outcome = self._unpublish(change.key, change.order)
             else:
                 outcome = self._put(change)
@@ -118,9 +120,14 @@ class Publisher:
                 change.key, draft.data, self.config.site, max_bytes=self.config.max_draft_bytes
             )
         except DraftRejected as rejected:
+            self.scheduler.pending.carry(change)  # a scheduled go-live or expiry still stands
             self.drafts.put_report(change.key, self._report(change, draft, "rejected", rejected.messages))
             return Outcome(change.key, "rejected", messages=rejected.messages)
         messages = [*compiled.messages, *self.renderer.problems]
+        timing = self.scheduler.gate(change, compiled.meta, draft.version_id)
+        if timing.action != "publish" and not compiled.meta.draft:
+            return self._hold(change, draft, compiled, messages, timing)
+        messages += schedule.messages(timing, compiled.meta.date, compiled.meta.expires)
         if compiled.meta.draft:
             outcome = self._unpublish(change.key, change.order)
             self.drafts.put_report(change.key, self._report(change, draft, "draft", messages, compiled))
@@ -144,6 +151,21 @@ class Publisher:
             change.key, self._report(change, draft, "published", messages, compiled, changed)
         )
         return outcome
+
+    def _hold(
+        self,
+        change: DraftChange,
+        draft: DraftObject,
+        compiled: CompiledPost,
+        messages: list[Message],
+        timing: schedule.Plan,
+    ) -> Outcome:
+        """Not on the site now (dated in the future, or expired): take it down if it is live."""
+        meta = compiled.meta
+        messages = [*messages, *schedule.messages(timing, meta.date, meta.expires)]
+        outcome = self._unpublish(change.key, change.order)
+        self.drafts.put_report(change.key, self._report(change, draft, timing.status, messages, compiled))
+        return Outcome(change.key, timing.status, compiled.summary.url, messages, outcome.changed)
 
     def _unpublish(self, key: str, order: str) -> Outcome:
         old = self.index.get_post(key)
@@ -273,7 +295,7 @@ class Publisher:
             # The version actually read: what a writer compares with the upload's VersionId.
             "version_id": draft.version_id,
             "etag": draft.etag,
-            "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "processed_at": clock.now().isoformat(timespec="seconds"),
             "errors": [m.format(change.key) for m in messages if m.level == "error"],
             "warnings": [m.format(change.key) for m in messages if m.level == "warning"],
             "messages": [m.to_json() for m in messages],
@@ -288,6 +310,7 @@ class Publisher:
                 categories=[c.name for c in s.categories],
                 reading_time=compiled.reading_time,
                 stitch=compiled.stitch.to_json(),
+                **schedule.report_fields(compiled.meta),
             )
         if changed is not None:
             report["changed"] = sorted(changed)
