@@ -18,9 +18,9 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
+from . import clock
 from .events import DraftChange, is_draft_key
 from .images import (
     DEFAULT_MAX_BYTES,
@@ -142,7 +142,7 @@ class ImagePublisher:
             "image": change.key,
             "version_id": source.version_id,
             "etag": source.etag,
-            "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "processed_at": clock.now().isoformat(timespec="seconds"),
             "warnings": [],
         }
         try:

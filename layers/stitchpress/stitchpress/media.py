@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from . import parallel
+from . import clock, parallel
 from .images import MEDIA_CACHE_CONTROL, MEDIA_PREFIX, Derivative, ImageInfo
 from .index import Stale
 
@@ -187,7 +187,7 @@ class MediaStore:
                 MetadataDirective="REPLACE",
                 ContentType=_content_type(key),
                 CacheControl=MEDIA_CACHE_CONTROL,
-                Metadata={"unused-since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                Metadata={"unused-since": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")},
                 TaggingDirective="REPLACE",
                 Tagging=f"{UNUSED_TAG}=true",
             )
