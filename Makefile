@@ -37,10 +37,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy layers/stitchpress/stitchpress
 
 # The browser test needs Chromium and a Japanese font: installed here when missing (as root);
-# STITCHPRESS_SKIP_BROWSER=1 skips that test instead.
+# STITCHPRESS_SKIP_BROWSER=1 skips that test instead. The tests mostly wait on the local stack
+# (wall time is ~2.5x CPU time), so they run in one worker per core (pytest-xdist).
 unit: $(STAMP)
 	@[ "$$STITCHPRESS_SKIP_BROWSER" = 1 ] || scripts/ensure-chromium.sh
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) _site .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import parallel
+from . import clock, parallel
 from .events import time_of
 from .model import PostSummary, Term
 
@@ -286,7 +286,7 @@ class PostIndex:
                 "ExpressionAttributeNames": {"#t": "title", "#u": "updated", "#v": "v", "#c": "c"},
                 "ExpressionAttributeValues": {
                     ":t": {"S": title},
-                    ":u": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
+                    ":u": {"S": clock.now().isoformat(timespec="seconds")},
                     ":one": {"N": "1"},
                     ":d": {"N": str(delta)},
                 },
