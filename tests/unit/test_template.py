@@ -72,8 +72,8 @@ def as_list(node: Any) -> list[Any]:
     return list(node) if isinstance(node, list) else [node]
 
 
-def role_statements() -> Iterator[dict[str, Any]]:
-    for policy in props("PublishFunctionRole")["Policies"]:
+def role_statements(role: str = "PublishFunctionRole") -> Iterator[dict[str, Any]]:
+    for policy in props(role)["Policies"]:
         yield from policy["PolicyDocument"]["Statement"]
 
 
@@ -256,10 +256,10 @@ def test_event_source_reports_partial_batch_failures_with_bounded_concurrency() 
 # --- permissions ---------------------------------------------------------------------------------
 
 
-def allowed(action: str) -> list[str]:
+def allowed(action: str, role: str = "PublishFunctionRole") -> list[str]:
     """Resources (as text) on which the function's role allows `action`."""
     out: list[str] = []
-    for st in role_statements():
+    for st in role_statements(role):
         if st["Effect"] == "Allow" and action in as_list(st["Action"]):
             out += [text(r) for r in as_list(st["Resource"])]
     return out

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from ..config import site_from_arguments
+from .runtime import DEFAULT_SWEEP_SECONDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     up.add_argument(
         "--preview-port", type=int, default=8000, help="port of the site preview (0: any free port)"
     )
+    up.add_argument(
+        "--sweep-seconds",
+        type=_sweep_seconds,
+        default=DEFAULT_SWEEP_SECONDS,
+        metavar="N",
+        help=f"send scheduled posts that fall due every N seconds (default {DEFAULT_SWEEP_SECONDS:g}; "
+        "AWS sweeps every 60)",
+    )
+
+
+def _sweep_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 < value <= 900:
+        raise argparse.ArgumentTypeError(f"expected seconds, more than 0 and at most 900; got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"stitchpress local up: {e}", file=sys.stderr)
         return 2
-    with local_stack(port=args.port, preview_port=args.preview_port, site=site) as local:
+    with local_stack(
+        port=args.port, preview_port=args.preview_port, site=site, sweep_seconds=args.sweep_seconds
+    ) as local:
         for k, v in local.stack.outputs(local.endpoint, local.site_url).items():
             print(f"{k}={v}", flush=True)
         print(
