@@ -144,6 +144,8 @@ class Publisher:
         if self.index.head(change.key) != change.order:
             # A newer event claimed the draft while we rendered; make sure its state wins.
             changed += self.site.apply(self.pages.rerendered(change.key))
+        # Theme problems found while rendering this publish's pages (the theme's file and line).
+        messages += [p for p in self.renderer.problems if p not in messages]
         outcome = Outcome(
             change.key, "published", url=compiled.summary.url, messages=messages, changed=changed
         )

@@ -81,11 +81,20 @@ def _serialised_moto_server(port: int) -> Any:
                     # Drain the response inside the lock: moto builds it lazily.
                     return list(app(environ, start_response))
 
-            self._server = make_server(
-                self._ip_address, self._port, locked, True, request_handler=MotoRequestHandler
-            )
+            try:
+                self._server = make_server(
+                    self._ip_address, self._port, locked, True, request_handler=MotoRequestHandler
+                )
+            except (OSError, SystemExit):  # werkzeug exits when the port is taken
+                self._server_ready_event.set()  # moto's start() would otherwise wait forever
+                return
             self._server_ready_event.set()
             self._server.serve_forever()
+
+        def start(self) -> None:
+            super().start()
+            if self._server is None:
+                raise OSError(f"cannot listen on 127.0.0.1:{self._port} (in use?)")
 
     return Serialised(ip_address="127.0.0.1", port=port, verbose=False)
 
@@ -337,6 +346,9 @@ def serve_site(s3: Any, bucket: str, port: int = 0) -> ThreadingHTTPServer:
         except s3.exceptions.ClientError:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), SiteHandler)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), SiteHandler)
+    except OSError as e:
+        raise OSError(f"cannot serve the preview on 127.0.0.1:{port} ({e.strerror})") from e
     threading.Thread(target=server.serve_forever, name="stitchpress-preview", daemon=True).start()
     return server
