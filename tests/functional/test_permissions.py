@@ -52,12 +52,15 @@ def required(aws: Aws, service: str, op: str, params: dict[str, Any]) -> list[tu
     """(IAM action, resource as template.yaml writes it) that the call needs."""
     cfg = aws.stack.config
     if service == "s3":
-        bucket = {cfg.drafts_bucket: "${DraftsBucket.Arn}", cfg.site_bucket: "${SiteBucket.Arn}"}[
-            params["Bucket"]
-        ]
+        buckets = {cfg.drafts_bucket: "${DraftsBucket.Arn}", cfg.site_bucket: "${SiteBucket.Arn}"}
+        bucket = buckets[params["Bucket"]]
         if op == "ListObjectsV2":
             return [("s3:ListBucket", bucket)]
         obj = f"{bucket}/{params['Key']}"
+        if op == "CopyObject":  # reads the source, writes the copy (and its tags)
+            source = params["CopySource"]
+            needs = [("s3:GetObject", f"{buckets[source['Bucket']]}/{source['Key']}"), ("s3:PutObject", obj)]
+            return needs + ([("s3:PutObjectTagging", obj)] if params.get("Tagging") else [])
         action = {"HeadObject": "GetObject"}.get(op, op)
         needs = [(f"s3:{action}", obj)]
         if op == "GetObject" and params.get("VersionId"):
@@ -74,6 +77,10 @@ def required(aws: Aws, service: str, op: str, params: dict[str, Any]) -> list[tu
         if op == "BatchGetItem":
             return [("dynamodb:BatchGetItem", tables[name]) for name in params["RequestItems"]]
         return [(f"dynamodb:{op}", tables[params["TableName"]])]
+    if service == "sqs":
+        queues = {aws.stack.queue_url: "${PublishQueue.Arn}", aws.stack.image_queue_url: "${ImageQueue.Arn}"}
+        action = {"SendMessageBatch": "SendMessage"}.get(op, op)
+        return [(f"sqs:{action}", queues[params["QueueUrl"]])]
     if service == "cloudfront":
         return [
             (
@@ -179,3 +186,36 @@ def test_a_scheduled_posts_life_is_allowed_by_both_roles(
             assert params["ExpressionAttributeValues"][":pk"] == {"S": "PENDING"}
         elif op == "DeleteItem":
             assert params["Key"]["pk"] == {"S": "PENDING"}
+
+
+def test_every_call_of_the_image_functions_life_is_allowed_by_its_role(
+    aws: Aws, calls: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    from stitchpress import image_handler
+    from stitchpress.media import MediaIndex
+    from tests.functional.test_images import delete_image, picture, put_image
+
+    MediaIndex(aws.ddb, aws.stack.config.index_table).record_uses("drafts/post.md", ["drafts/p.png"])
+    image_handler.reset()  # build the function's clients now, under the recorder
+    calls.clear()
+    assert put_image(aws, "drafts/p.png", picture("red"))["status"] == "published"
+    assert put_image(aws, "drafts/p.png", picture("blue"))["status"] == "published"  # replaced
+    assert put_image(aws, "drafts/p.png", b"not an image")["status"] == "rejected"
+    assert delete_image(aws, "drafts/p.png")["status"] == "removed"
+    made = [(s, o, p) for s, o, p in calls if (s, o) != ("sqs", "GetQueueUrl")]
+    ops = {f"{s}.{o}" for s, o, _ in made}
+    assert {
+        "s3.GetObject",
+        "s3.PutObject",
+        "s3.CopyObject",
+        "dynamodb.UpdateItem",
+        "dynamodb.PutItem",
+        "dynamodb.Query",
+        "sqs.SendMessageBatch",
+    } <= ops, ops
+    denied = []
+    for service, op, params in made:
+        for action, res in required(aws, service, op, params):
+            if not any(fnmatch.fnmatchcase(res, p) for p in allowed(action, "ImageFunctionRole")):
+                denied.append(f"{service}.{op} needs {action} on {res}")
+    assert not denied, "\n".join(sorted(set(denied)))
