@@ -4,15 +4,17 @@ that carries one (the production path S3 -> SQS -> Lambda)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from .storage import DRAFTS_PREFIX
 
 SEQUENCER_WIDTH = 40
 TIE = "#"  # in a time order: what follows tells apart two events of the same time
+S3_SOURCE = "aws:s3"
+SCHEDULE_SOURCE = "stitchpress:schedule"  # a go-live or expiry the sweep enqueued
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,10 @@ class DraftChange:
     etag: str | None = None
     sequencer: str | None = None
     event_time: str = ""
+    # A scheduled re-apply (stitchpress.pending): the due time it carries out, and the claim
+    # (order) the draft was held under, which it applies under again.
+    due: str = ""
+    claimed: str | None = None
 
     @property
     def order(self) -> str:
@@ -34,9 +40,11 @@ class DraftChange:
         then a digest of the event: a redelivery keeps its order, another event of the same time
         gets another (which of the two is newer, PostIndex.claim asks the draft).
         """
+        if self.claimed:
+            return self.claimed
         if self.sequencer:
             return "s:" + self.sequencer.upper().ljust(SEQUENCER_WIDTH, "0")
-        return f"t:{self.event_time}{TIE}{hashlib.sha256(self.identity.encode()).hexdigest()[:16]}"
+        return f"t:{self.event_time}{TIE}{hashlib.sha256(self._event_identity.encode()).hexdigest()[:16]}"
 
     def matches(self, current: tuple[str | None, str] | None) -> bool:
         """Whether the draft's current (version id, ETag), None when deleted, is what this event left."""
@@ -47,7 +55,15 @@ class DraftChange:
 
     @property
     def identity(self) -> str:
-        """What makes two deliveries of the same S3 event the same (idempotency key material)."""
+        """What makes two deliveries of the same S3 event the same (idempotency key material).
+        A scheduled re-apply is another change than the event it re-applies (which was held),
+        and two sweeps' messages for one due time are the same one."""
+        if self.due:
+            return f"{self._event_identity}|due={self.due}|{self.order}"
+        return self._event_identity
+
+    @property
+    def _event_identity(self) -> str:
         parts = (
             self.bucket,
             self.key,
@@ -74,11 +90,14 @@ def is_draft_key(key: str) -> bool:
     return key.startswith(DRAFTS_PREFIX) and key.endswith(".md") and "/../" not in key
 
 
-def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
-    """The draft changes in an S3 event. Records for other keys or event kinds are dropped."""
+def changes_from_s3_event(
+    event: Mapping[str, Any], accept: Callable[[str], bool] = is_draft_key
+) -> list[DraftChange]:
+    """The changes in an S3 event of the keys `accept`s (drafts; the image function: images).
+    Records for other keys or event kinds are dropped."""
     out: list[DraftChange] = []
     for record in event.get("Records", []):
-        if record.get("eventSource") != "aws:s3":
+        if record.get("eventSource") not in (S3_SOURCE, SCHEDULE_SOURCE):
             continue
         name = str(record.get("eventName", ""))
         kind: Literal["put", "delete"]
@@ -92,7 +111,7 @@ def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
         obj = s3["object"]
         # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
         key = unquote_plus(obj["key"])
-        if not is_draft_key(key):
+        if not accept(key):
             continue
         out.append(
             DraftChange(
@@ -103,9 +122,38 @@ def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
                 etag=(obj.get("eTag") or None),
                 sequencer=obj.get("sequencer") or None,
                 event_time=str(record.get("eventTime", "")),
+                **_scheduled(record),
             )
         )
     return out
+
+
+def _scheduled(record: Mapping[str, Any]) -> dict[str, Any]:
+    if record.get("eventSource") != SCHEDULE_SOURCE:
+        return {}
+    extra = record.get("schedule") or {}
+    return {"due": str(extra.get("due", "")), "claimed": str(extra.get("order", "")) or None}
+
+
+def scheduled_event(change: DraftChange) -> dict[str, Any]:
+    """The message the sweep enqueues for a due entry: shaped like an S3 event record of the
+    version to re-apply, so it takes the publish queue's ordinary path (stitchpress.sweep)."""
+    obj: dict[str, Any] = {"key": quote_plus(change.key)}
+    for name, value in (
+        ("versionId", change.version_id),
+        ("eTag", change.etag),
+        ("sequencer", change.sequencer),
+    ):
+        if value:
+            obj[name] = value
+    record = {
+        "eventSource": SCHEDULE_SOURCE,
+        "eventName": "ObjectCreated:Scheduled",
+        "eventTime": change.event_time,
+        "s3": {"bucket": {"name": change.bucket}, "object": obj},
+        "schedule": {"due": change.due, "order": change.order},
+    }
+    return {"Records": [record]}
 
 
 def batch_id(parts: list[str]) -> str:

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import parallel
 from .events import DraftChange, batch_id, changes_from_s3_event, is_test_event
+from .image_publish import refresh_target
 from .publish import Outcome, Publisher
 
 logger = Logger()
@@ -29,7 +30,13 @@ tracer = Tracer()
 # Report every failed record, even when all failed: the mapping retries exactly those.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-_METRIC = {"published": "DraftsPublished", "rejected": "DraftsRejected", "unpublished": "DraftsUnpublished"}
+_METRIC = {
+    "published": "DraftsPublished",
+    "rejected": "DraftsRejected",
+    "unpublished": "DraftsUnpublished",
+    "scheduled": "DraftsScheduled",
+    "expired": "DraftsExpired",
+}
 IDEMPOTENCY_TTL = 24 * 3600  # S3 redelivers within minutes; a day is generous
 # The records' key prefix. Powertools' default holds the function's module name, which differs
 # between the local runtime's execution environments (and would change with a module move).
@@ -114,9 +121,36 @@ def apply_once(change: DraftChange) -> dict[str, Any]:
     return result
 
 
+def refresh(key: str) -> Outcome | None:
+    """Re-render a published post because an image it shows changed (the image function asks):
+    the draft event the index applied last is applied again, as a retry of it would be. Not
+    when a newer upload of the draft exists (rejected, or on its way): that upload's own
+    report stays, and a fixed upload will show the image."""
+    pub = publisher()
+    indexed = pub.index.get_post(key)
+    if indexed is None:
+        return None  # not published: deleted, rejected or `draft: true`
+    state = indexed.state
+    live = DraftChange(
+        bucket=pub.config.drafts_bucket,
+        key=key,
+        kind="put",
+        version_id=state.get("version_id") or None,
+        etag=state.get("etag"),
+        claimed=state.get("order"),  # re-applied as a retry of that event
+    )
+    if not live.matches(pub.drafts.current(key)):
+        return None
+    return apply(live)
+
+
 def record_handler(record: SQSRecord) -> None:
     body = json.loads(record.body)
     if is_test_event(body):
+        return
+    target = refresh_target(body)
+    if target is not None:
+        refresh(target)
         return
     for change in changes_from_s3_event(body):
         apply_once(change)

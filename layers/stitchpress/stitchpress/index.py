@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import parallel
+from . import clock, parallel
 from .events import time_of
 from .model import PostSummary, Term
 
@@ -323,7 +323,14 @@ class PostIndex:
         if old is not None and old.summary == post:
             new = old_names = {}  # only the applied version changes: no listing moves
         summary = _summary_attrs(post)
-        unfinished = [*olds, *([old.summary] if old is not None and old.summary != post else [])]
+        # Until the change is finished, the head names every version whose pages it (re)writes,
+        # the new one included: a retry after this commit must not take the post as done.
+        moves = old is None or old.summary != post
+        unfinished = [
+            *olds,
+            *([old.summary] if old is not None and moves else []),
+            *([post] if moves else []),
+        ]
         ops: list[dict[str, Any]] = [
             self._head_update(post.source_key, order, unfinished),
             {
@@ -429,7 +436,7 @@ class PostIndex:
                 "ExpressionAttributeNames": {"#t": "title", "#u": "updated", "#v": "v", "#c": "c"},
                 "ExpressionAttributeValues": {
                     ":t": {"S": title},
-                    ":u": {"S": datetime.now(UTC).isoformat(timespec="seconds")},
+                    ":u": {"S": clock.now().isoformat(timespec="seconds")},
                     ":one": {"N": "1"},
                     ":d": {"N": str(delta)},
                 },

@@ -10,6 +10,7 @@ Heading ids are prefixed with "h-" so they cannot clobber page globals or the th
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import threading
 import unicodedata
@@ -19,9 +20,16 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from . import budget
+from .labels import make_linear, patch_footnotes
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
     from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 HEADING_ID_PREFIX = "h-"
 _MAX_SLUG = 64
@@ -47,6 +55,7 @@ class Heading:
 class RenderedBody:
     html: str
     headings: tuple[Heading, ...]
+    notes: tuple[str, ...] = ()  # what the writer should know (e.g. code shown without colours)
 
 
 def is_safe_url(url: str) -> bool:
@@ -88,7 +97,11 @@ def render_markdown(markdown: str) -> RenderedBody:
     env: MutableMapping[str, Any] = {}
     tokens = md.parse(markdown, env)
     body = md.renderer.render(tokens, md.options, env)
-    return RenderedBody(html=body, headings=tuple(env.get("stitchpress_headings", ())))
+    return RenderedBody(
+        html=body,
+        headings=tuple(env.get("stitchpress_headings", ())),
+        notes=tuple(env.get("stitchpress_notes", ())),
+    )
 
 
 @cache
@@ -103,7 +116,51 @@ def _markdown_it() -> MarkdownIt:
     md.validateLink = is_safe_url  # type: ignore[method-assign]
     md.core.ruler.push("stitchpress_headings", _heading_ids)
     md.core.ruler.push("stitchpress_no_styles", _alignment_classes)
-    return warmed(md)
+    md.core.ruler.push("stitchpress_highlight_budget", _highlight_budget)
+    md.add_render_rule("fence", _fence)
+    patch_footnotes()
+    return warmed(bounded(md))
+
+
+def bounded(md: MarkdownIt) -> MarkdownIt:
+    """`md` with the linear link-label scan and the compile deadline checked as it parses."""
+    md.core.ruler.at("inline", _inline_within_deadline)
+    md.inline.ruler.before("text", "stitchpress_deadline", _deadline_tick)
+    return make_linear(md)
+
+
+_TICKS = itertools.count()
+_TICK_MASK = 1023  # check the clock every 1,024 positions: ~15 ms of parsing at worst
+
+
+def _deadline_tick(state: StateInline, silent: bool) -> bool:
+    """First inline rule: never matches; every 1,024th call checks the deadline, so even one
+    huge paragraph cannot run past it (markdown-it parses punctuation at ~50,000 chars/s)."""
+    if next(_TICKS) & _TICK_MASK == 0:
+        budget.check("rendering the Markdown", where=lambda: _paragraph(state.src))
+    return False
+
+
+def _paragraph(text: str) -> str:
+    """The paragraph a deadline stopped in, as a writer finds it: its start and its most
+    frequent markup character (what makes markdown-it slow: each one is tried as a link,
+    image, HTML tag...)."""
+    first = " ".join(text[:60].split())
+    quoted = f'"{first[:40]}…"' if len(first) > 40 else f'"{first}"'
+    count, char = max((text.count(c), c) for c in "[]()<>!`*_~\\&")
+    return f'the paragraph starting {quoted} ({count:,} "{char}" in {len(text):,} characters)'
+
+
+def _inline_within_deadline(state: StateCore) -> None:
+    """markdown-it's core "inline" rule, checking the compile deadline between blocks."""
+    budget.check("rendering the Markdown")
+    inline = state.md.inline
+    for token in state.tokens:
+        if token.type == "inline":
+            if token.children is None:
+                token.children = []
+            inline.parse(token.content, state.md, state.env, token.children)
+            budget.check("rendering the Markdown")
 
 
 def warmed(md: MarkdownIt) -> MarkdownIt:
@@ -120,6 +177,10 @@ def warmed(md: MarkdownIt) -> MarkdownIt:
 
 def _heading_ids(state: StateCore) -> None:
     used: set[str] = set()
+    # The last number tried per base id: a thousand headings "Notes" try each number once,
+    # not 1 + 2 + ... + 1000 times. An id is some base's number at most twice (as base and as
+    # base-n), so all the tries together stay linear in the headings.
+    last: dict[str, int] = {}
     headings: list[Heading] = []
     tokens = state.tokens
     for i, token in enumerate(tokens):
@@ -127,10 +188,14 @@ def _heading_ids(state: StateCore) -> None:
             continue
         text = _inline_text(tokens[i + 1].children or [])
         base = HEADING_ID_PREFIX + (heading_slug(text) or "section")
-        ident, n = base, 1
-        while ident in used:
+        ident, n = base, last.get(base, 1)
+        if n > 1 or ident in used:
             n += 1
             ident = f"{base}-{n}"
+            while ident in used:
+                n += 1
+                ident = f"{base}-{n}"
+        last[base] = n
         used.add(ident)
         token.attrSet("id", ident)
         headings.append(Heading(level=int(token.tag[1]), id=ident, text=text))
@@ -156,6 +221,40 @@ def _alignment_classes(state: StateCore) -> None:
             if isinstance(style, str) and style.startswith("text-align:"):
                 del token.attrs["style"]
                 token.attrJoin("class", "align-" + style.removeprefix("text-align:"))
+
+
+def _highlight_budget(state: StateCore) -> None:
+    """Mark the code blocks Pygments must not colour: each over MAX_HIGHLIGHT_CHARS, and all
+    once MAX_HIGHLIGHT_TOTAL characters of the post were coloured (Pygments is slow per char)."""
+    left = budget.MAX_HIGHLIGHT_TOTAL
+    notes: list[str] = []
+    for token in state.tokens:
+        if token.type != "fence" or not _LANG.match(token.info.strip().split(" ", 1)[0]):
+            continue
+        size = len(token.content)
+        if size <= min(left, budget.MAX_HIGHLIGHT_CHARS):
+            left -= size
+            continue
+        token.meta["stitchpress_plain"] = True
+        line = f"line {token.map[0] + 1} of the article" if token.map else "the article"
+        over = (
+            f"over {budget.MAX_HIGHLIGHT_CHARS:,} characters"
+            if size > budget.MAX_HIGHLIGHT_CHARS
+            else f"past the {budget.MAX_HIGHLIGHT_TOTAL:,} characters of code a post may colour"
+        )
+        notes.append(
+            f"the code block at {line} ({size:,} characters) is {over}: shown without syntax "
+            "colours; split it or link to the file instead"
+        )
+    state.env["stitchpress_notes"] = notes
+
+
+def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    if tokens[idx].meta.get("stitchpress_plain"):
+        from markdown_it.utils import OptionsDict
+
+        options = OptionsDict({**options, "highlight": None})  # type: ignore[typeddict-item]
+    return self.fence(tokens, idx, options, env)
 
 
 _LANG = re.compile(r"^[A-Za-z0-9_+#.-]{1,40}$")

@@ -18,22 +18,26 @@ class Message:
     """One finding about a draft, formatted like a compiler diagnostic.
 
     `field` names the front matter field (or "stitch", "body", ...) the finding is about;
-    `line` is a 1-based line number in the draft file when one is known.
+    `line` is a 1-based line number in the draft file when one is known, or in `file` when the
+    finding is about another file (a theme template: "theme/post.html").
     """
 
     level: Level
     text: str
     line: int | None = None
     field: str | None = None
+    file: str | None = None
 
     def format(self, path: str) -> str:
-        loc = f"{path}:{self.line}" if self.line else path
+        where = self.file or path
+        loc = f"{where}:{self.line}" if self.line else where
         prefix = "" if self.level == "error" else f"{self.level}: "
         subject = f"{self.field}: " if self.field else ""
         return f"{loc}: {prefix}{subject}{self.text}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "text": self.text, "line": self.line, "field": self.field}
+        out = {"level": self.level, "text": self.text, "line": self.line, "field": self.field}
+        return out if self.file is None else {**out, "file": self.file}
 
 
 class DraftRejected(Exception):
@@ -63,6 +67,7 @@ class PostMeta:
     title: str
     date: datetime  # always timezone-aware; keeps the writer's offset
     slug: str
+    expires: datetime | None = None  # when the post comes down again (timezone-aware)
     tags: tuple[Term, ...] = ()
     categories: tuple[Term, ...] = ()
     author: str | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from . import paging, parallel
+from . import clock, paging, parallel
 from .config import Config
 from .index import HOME, Listing, PostIndex
 from .model import DraftRejected, PostSummary, Term
@@ -170,7 +170,9 @@ class Pages:
 
 
 def _updated(posts: list[PostSummary]) -> datetime:
-    return max((p.date for p in posts), default=datetime(1970, 1, 1, tzinfo=UTC))
+    """The feed's <updated>: its newest post's date, never later than now (a post indexed before
+    scheduling existed, or under a clock that was ahead, may be dated in the future)."""
+    return min(max((p.date for p in posts), default=datetime(1970, 1, 1, tzinfo=UTC)), clock.now())
 
 
 def _content_type(path: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import textstats
+from . import budget, textstats
 from .model import DraftRejected, Message, PostMeta, PostSummary, SiteSettings
 from .render import RenderedBody, render_markdown
 from .stitch import StitchResult, stitch
@@ -33,12 +33,28 @@ class CompiledPost:
 
 
 def compile_draft(
-    key: str, data: bytes, site: SiteSettings, *, max_bytes: int = DEFAULT_MAX_BYTES
+    key: str,
+    data: bytes,
+    site: SiteSettings,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    seconds: float = budget.COMPILE_SECONDS,
 ) -> CompiledPost:
-    """Raises DraftRejected (with every message found) for a draft that must not be published."""
+    """Raises DraftRejected (with every message found) for a draft that must not be published,
+    including one that needs more than `seconds` of compute (stitchpress.budget)."""
+    with budget.deadline(seconds):
+        try:
+            return _compile(key, data, site, max_bytes)
+        except budget.TooComplex as e:
+            raise DraftRejected([Message("error", e.message, field="body")]) from None
+
+
+def _compile(key: str, data: bytes, site: SiteSettings, max_bytes: int) -> CompiledPost:
     parsed = parse_draft(key, data, max_bytes=max_bytes)
     meta = parsed.meta
+    budget.check("reading the front matter")
     stitched = stitch(parsed.body, title=meta.title, first_line=parsed.body_line)
+    budget.check("stitching the segments")
     messages: list[Message] = [*parsed.warnings, *stitched.warnings]
     if not stitched.ok:
         raise DraftRejected([*stitched.errors, *messages])
@@ -65,11 +81,26 @@ def compile_draft(
         categories=meta.categories,
         lang=meta.lang or textstats.detect_language(markdown),
     )
+    budget.check("counting words")
+    body = render_markdown(markdown)
+    if len(body.html) > budget.MAX_PAGE_CHARS:
+        raise DraftRejected(
+            [
+                Message(
+                    "error",
+                    f"the article renders to {len(body.html):,} characters of HTML, over the limit of "
+                    f"{budget.MAX_PAGE_CHARS:,}; split it into several posts",
+                    field="body",
+                ),
+                *messages,
+            ]
+        )
+    messages += [Message("warning", note, field="body") for note in body.notes]
     return CompiledPost(
         meta=meta,
         summary=summary,
         markdown=markdown,
-        body=render_markdown(markdown),
+        body=body,
         reading_time=reading_time,
         stitch=stitched,
         messages=tuple(messages),

@@ -22,17 +22,17 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal
 
-from . import parallel
+from . import clock, parallel, schedule
 from .cdn import Invalidator
 from .config import Config
 from .events import DraftChange
 from .index import HOME, Head, PostIndex, Stale, UrlTaken
 from .model import DraftRejected, Message, PostSummary
 from .pages import Pages, gone
+from .pending import PendingIndex, Scheduler
 from .pipeline import CompiledPost, compile_draft
 from .plan import Change, Neighbours, beside, listing_path, nearest
 from .render import Renderer
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 MAX_RENDER_ATTEMPTS = 5  # re-renders of one listing while concurrent publishes keep moving it
 REBUILD_CHUNK = 50  # listings (<= 100: one BatchGetItem) or posts a rebuild writes in one round
 
-Status = Literal["published", "unpublished", "rejected", "skipped"]
+Status = Literal["published", "unpublished", "rejected", "skipped", "scheduled", "expired"]
 PageJob = Callable[[], list[Page]]  # reads and renders some pages; jobs of one step run at once
 
 
@@ -64,6 +64,7 @@ class Publisher:
         self.drafts = DraftStore(s3, config.drafts_bucket)
         self.site = SiteStore(s3, config.site_bucket)
         self.index = PostIndex(dynamodb, config.index_table)
+        self.scheduler = Scheduler(PendingIndex(dynamodb, config.index_table))
         self.invalidator = Invalidator(cloudfront, config.distribution_id, config.invalidation_path_limit)
         self.renderer = Renderer(config.site)
         self.pages = Pages(config, self.renderer, self.index, self.drafts)
@@ -126,7 +127,11 @@ class Publisher:
                 self._pending(change, stale.paths)
                 raise
             self._pending(change, head.paths)
-            outcome = self._unpublish(change, head) if change.kind == "delete" else self._put(change, head)
+            if change.kind == "delete":
+                self.scheduler.pending.cancel(change)
+                outcome = self._unpublish(change, head)
+            else:
+                outcome = self._put(change, head)
             if outcome.unfinished:
                 self._done.add((change.key, change.order))  # its head's record can go at flush
         except Stale:
@@ -165,6 +170,7 @@ class Publisher:
                 change.key, draft.data, self.config.site, max_bytes=self.config.max_draft_bytes
             )
         except DraftRejected as rejected:
+            self.scheduler.pending.carry(change)  # a scheduled go-live or expiry still stands
             changed = self._complete(change, head)
             self.drafts.put_report(change.key, self._report(change, draft, "rejected", rejected.messages))
             return Outcome(
@@ -175,6 +181,10 @@ class Publisher:
                 unfinished=bool(head.olds),
             )
         messages = [*compiled.messages, *self.renderer.problems]
+        timing = self.scheduler.gate(change, compiled.meta, draft.version_id)
+        if timing.action != "publish" and not compiled.meta.draft:
+            return self._hold(change, head, draft, compiled, messages, timing)
+        messages += schedule.messages(timing, compiled.meta.date, compiled.meta.expires)
         if compiled.meta.draft:
             outcome = self._unpublish(change, head, report=False)
             self.drafts.put_report(change.key, self._report(change, draft, "draft", messages, compiled))
@@ -189,21 +199,42 @@ class Publisher:
             return Outcome(
                 change.key, "rejected", messages=rejection, changed=changed, unfinished=bool(head.olds)
             )
+        moves = old is None or old.summary != compiled.summary or bool(head.olds)
         earlier = (old.summary,) if old is not None and old.summary != compiled.summary else ()
         plan = Change(compiled.summary, (*earlier, *head.olds))
-        changed = self._write_change(change, plan, compiled, moves=old is None or bool(plan.olds))
+        changed = self._write_change(change, plan, compiled, moves=moves)
+        # Theme problems found while rendering this publish's pages (the theme's file and line).
+        messages += [p for p in self.renderer.problems if p not in messages]
         outcome = Outcome(
             change.key,
             "published",
             url=compiled.summary.url,
             messages=messages,
             changed=changed,
-            unfinished=bool(plan.olds),
+            unfinished=moves,
         )
         self.drafts.put_report(
             change.key, self._report(change, draft, "published", messages, compiled, changed)
         )
         return outcome
+
+    def _hold(
+        self,
+        change: DraftChange,
+        head: Head,
+        draft: DraftObject,
+        compiled: CompiledPost,
+        messages: list[Message],
+        timing: schedule.Plan,
+    ) -> Outcome:
+        """Not on the site now (dated in the future, or expired): take it down if it is live."""
+        meta = compiled.meta
+        messages = [*messages, *schedule.messages(timing, meta.date, meta.expires)]
+        outcome = self._unpublish(change, head, report=False)
+        self.drafts.put_report(change.key, self._report(change, draft, timing.status, messages, compiled))
+        return Outcome(
+            change.key, timing.status, compiled.summary.url, messages, outcome.changed, outcome.unfinished
+        )
 
     def _unpublish(self, change: DraftChange, head: Head, *, report: bool = True) -> Outcome:
         """Take the post off the index and the site. A retry after the index write finds the post
@@ -217,7 +248,7 @@ class Publisher:
         changed = self._write_change(change, plan)
         url = plan.olds[0].url
         if report:
-            now = datetime.now(UTC).isoformat(timespec="seconds")
+            now = clock.now().isoformat(timespec="seconds")
             self.drafts.put_report(
                 change.key,
                 {
@@ -410,7 +441,7 @@ class Publisher:
             # The version actually read: what a writer compares with the upload's VersionId.
             "version_id": draft.version_id,
             "etag": draft.etag,
-            "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "processed_at": clock.now().isoformat(timespec="seconds"),
             "errors": [m.format(change.key) for m in messages if m.level == "error"],
             "warnings": [m.format(change.key) for m in messages if m.level == "warning"],
             "messages": [m.to_json() for m in messages],
@@ -425,6 +456,7 @@ class Publisher:
                 categories=[c.name for c in s.categories],
                 reading_time=compiled.reading_time,
                 stitch=compiled.stitch.to_json(),
+                **schedule.report_fields(compiled.meta),
             )
         if changed is not None:
             report["changed"] = sorted(changed)

@@ -276,11 +276,12 @@ class Renderer:
             "home_url": absolute(site.base_url, "/"),
             "feed_url": absolute(site.base_url, FEED_PATH),
         }
+        self._theme: _Theme | None = None
         if overrides:
-            env, problems = _override_environment(tuple(sorted(overrides.items())))
-            for text, line in problems:
-                self._problem(text, line=line)
-            self._env = env or self._packaged
+            self._theme = _override_theme(tuple(sorted(overrides.items())))
+            for text, line, where in list(self._theme.problems):
+                self._problem(text, line=line, where=where)
+            self._env = self._theme.env or self._packaged
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -548,24 +549,44 @@ class Renderer:
         ctx = {**self._context(context.get("lang", self.site.language)), **context}
         if self._env is self._packaged:
             return self._packaged.get_template(name).render(ctx)
-        try:
-            return self._env.get_template(name).render(ctx)
-        except Exception as exc:  # any failure in a writer's template: fall back, report it
-            self._report_runtime(name, exc)
-            return self._packaged.get_template(name).render(ctx)
+        from .sandbox import render_limits
 
-    def _report_runtime(self, name: str, exc: BaseException) -> None:
+        for _ in range(2):  # once more when a packaged file it uses (base.html...) was given up
+            try:
+                with render_limits():
+                    return self._env.get_template(name).render(ctx)
+            except Exception as exc:  # any failure in a writer's template: fall back, report it
+                where = self._report_runtime(name, exc)
+                given_up = self._theme is not None and where in self._theme.given_up
+                if where == name or not given_up or where not in _packaged_names():
+                    break
+        return self._packaged.get_template(name).render(ctx)
+
+    def _report_runtime(self, name: str, exc: Exception) -> str:
+        """Report a failed render; the theme file it failed in."""
+        from jinja2 import TemplateSyntaxError
+        from jinja2.exceptions import SecurityError
+
         where, line = name, None
+        if isinstance(exc, TemplateSyntaxError) and exc.name:  # an included file, compiled now
+            where, line = exc.name, exc.lineno
         for frame in traceback.extract_tb(exc.__traceback__):
             if frame.filename.startswith(_OVERRIDE_PREFIX):
                 where, line = frame.filename.removeprefix(_OVERRIDE_PREFIX), frame.lineno
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        self._problem(
-            f"{where}: error while rendering {name}: {detail}; using the packaged {name} instead", line=line
-        )
+        text = f"{where}: error while rendering {name}: {detail}; using the packaged {name} instead"
+        self._problem(text, line=line, where=where)
+        if self._theme is not None and isinstance(
+            exc, SecurityError | TemplateSyntaxError | MemoryError | RecursionError
+        ):
+            # Over a limit or never compiling: every page would pay for it again. Served packaged
+            # for this theme version, and reported in every draft's report until it changes.
+            self._theme.give_up(where, (text, line, where))
+        return where
 
-    def _problem(self, text: str, line: int | None = None) -> None:
-        message = Message("warning", text, line=line, field="theme")
+    def _problem(self, text: str, line: int | None = None, where: str | None = None) -> None:
+        file = _OVERRIDE_PREFIX + where if where else None
+        message = Message("warning", text, line=line, field="theme", file=file)
         if message not in self.problems:
             self.problems.append(message)
 
@@ -588,51 +609,73 @@ def _packaged_environment() -> Environment:
     return _environment(FileSystemLoader(str(_TEMPLATE_DIR)), sandboxed=False)
 
 
-@lru_cache(maxsize=8)
-def _override_environment(
-    overrides: tuple[tuple[str, str], ...],
-) -> tuple[Environment | None, tuple[tuple[str, int | None], ...]]:
-    """The sandboxed environment for (name, source) overrides, None when none is usable, and
-    the problems found compiling them as (text, template line)."""
-    from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, FunctionLoader, TemplateSyntaxError
+class _Theme:
+    """The overrides of one theme version, compiled in the sandbox (stitchpress.sandbox), and
+    the problems found with them so far. Shared by every Renderer of the process."""
 
-    env = _environment(DictLoader({}), sandboxed=True)
-    problems: list[tuple[str, int | None]] = []
-    good: dict[str, str] = {}
-    for name, source in overrides:
-        if not _OVERRIDE_NAME.match(name):
-            problems.append(
-                (
-                    f"{name}: not a template name this theme uses (flat name ending in .html, .xml or .txt);"
-                    " ignored",
-                    None,
-                )
-            )
-            continue
-        try:
-            # compile, not just parse: unknown filters and tests are caught here too
-            env.compile(source, name, _OVERRIDE_PREFIX + name)
-        except TemplateSyntaxError as exc:
-            problems.append((f"{name}: {exc.message}; using the packaged {name} instead", exc.lineno))
-            continue
-        good[name] = source
-    if not good:
-        return None, tuple(problems)
+    def __init__(self, sources: dict[str, str], packaged: frozenset[str]) -> None:
+        from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 
-    def load(template: str) -> tuple[str, str, Callable[[], bool]] | None:
+        self.sources = sources
+        self.given_up: set[str] = set()
+        self.problems: list[tuple[str, int | None, str | None]] = []
+        self.env: Environment | None = None
+        if not sources:
+            return
+        env = _environment(FunctionLoader(self._load), sandboxed=True)
+        env.loader = ChoiceLoader([FunctionLoader(self._load), FileSystemLoader(str(_TEMPLATE_DIR))])
+        # Compile now the overrides of the templates the site renders, so a broken one is
+        # reported with every draft; any other file is compiled when one of them includes it.
+        for name in sorted(set(sources) & packaged):
+            try:
+                env.get_template(name)
+            except Exception as exc:  # any failure: report it, serve the packaged one
+                line = getattr(exc, "lineno", None)
+                detail = getattr(exc, "message", None) or " ".join(str(exc).split()) or type(exc).__name__
+                self.give_up(name, (f"{name}: {detail}; using the packaged {name} instead", line, name))
+        if set(sources) - self.given_up:
+            self.env = env
+
+    def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         # Named theme/<name> so tracebacks (and problems) point at the writer's file.
-        source = good.get(template)
-        return None if source is None else (source, _OVERRIDE_PREFIX + template, lambda: True)
+        source = None if name in self.given_up else self.sources.get(name)
+        return None if source is None else (source, _OVERRIDE_PREFIX + name, lambda: True)
 
-    env.loader = ChoiceLoader([FunctionLoader(load), FileSystemLoader(str(_TEMPLATE_DIR))])
-    return env, tuple(problems)
+    def give_up(self, name: str, problem: tuple[str, int | None, str | None]) -> None:
+        self.given_up.add(name)
+        if problem not in self.problems:
+            self.problems.append(problem)
+        if self.env is not None and self.env.cache is not None:
+            self.env.cache.clear()  # templates that extend or include it load the packaged one
+
+
+@cache
+def _packaged_names() -> frozenset[str]:
+    return frozenset(p.name for p in _TEMPLATE_DIR.iterdir() if _OVERRIDE_NAME.match(p.name))
+
+
+@lru_cache(maxsize=8)
+def _override_theme(overrides: tuple[tuple[str, str], ...]) -> _Theme:
+    """The compiled theme for (name, source) overrides: once per theme version and process."""
+    sources: dict[str, str] = {}
+    problems = []
+    for name, source in overrides:
+        if _OVERRIDE_NAME.match(name):
+            sources[name] = source
+        else:
+            text = f"{name}: not a template name this theme uses (flat name ending in .html, .xml or .txt); ignored"
+            problems.append((text, None, None))
+    theme = _Theme(sources, _packaged_names())
+    theme.problems[:0] = problems
+    return theme
 
 
 def _environment(loader: BaseLoader, *, sandboxed: bool) -> Environment:
     from jinja2 import Environment, StrictUndefined, select_autoescape
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    cls = ImmutableSandboxedEnvironment if sandboxed else Environment
+    from .sandbox import BoundedSandbox
+
+    cls = BoundedSandbox if sandboxed else Environment
     env = cls(
         loader=loader,
         autoescape=select_autoescape(
@@ -651,6 +694,8 @@ def _environment(loader: BaseLoader, *, sandboxed: bool) -> Environment:
         tag_href=lambda term: quote_path(tag_path(term.key)),
         category_href=lambda term: quote_path(category_path(term.key)),
     )
+    if isinstance(env, BoundedSandbox):
+        env.bound_filters()
     return env
 
 

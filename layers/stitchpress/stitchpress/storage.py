@@ -17,6 +17,8 @@ from . import parallel
 REPORTS_PREFIX = "reports/"
 THEME_PREFIX = "theme/"
 DRAFTS_PREFIX = "drafts/"
+# A theme file's characters are capped by stitchpress.sandbox (256 Ki); UTF-8 takes <= 4 bytes each.
+THEME_FILE_MAX_BYTES = 4 * 256 * 1024 + 4
 
 # Browsers revalidate after 5 minutes; CloudFront keeps pages a day and we invalidate on change.
 PAGE_CACHE_CONTROL = "public, max-age=300, s-maxage=86400"
@@ -53,6 +55,7 @@ class DraftStore:
     def __init__(self, s3: Any, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
+        self._theme_cache: dict[str, tuple[str, str | None]] = {}  # key -> (ETag, source)
 
     def get(self, key: str, version_id: str | None = None, *, max_bytes: int | None = None) -> DraftObject:
         """Read exactly the version the event names (the latest when it names none).
@@ -99,20 +102,39 @@ class DraftStore:
         return key
 
     def theme_overrides(self) -> dict[str, str]:
-        """Templates a writer uploaded under theme/ (name -> source). Undecodable files are skipped."""
+        """Templates a writer uploaded under theme/ (name -> source). Undecodable files are skipped.
+
+        One LIST per call; a file is read again only when its ETag changed (the sources are
+        compiled once per theme version, see render.Renderer). At most THEME_FILE_MAX_BYTES of
+        a file are read: a longer one is reported as too long by the theme's compiler.
+        """
         out: dict[str, str] = {}
+        cache = self._theme_cache
+        seen: set[str] = set()
         paginator = self.s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=THEME_PREFIX):
             for obj in page.get("Contents", []):
-                name = obj["Key"][len(THEME_PREFIX) :]
+                key, etag = obj["Key"], str(obj.get("ETag", ""))
+                name = key[len(THEME_PREFIX) :]
                 if not name or "/" in name:
                     continue
-                data = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
-                try:
-                    out[name] = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    continue
+                seen.add(key)
+                if key not in cache or cache[key][0] != etag or not etag:
+                    cache[key] = (etag, self._theme_file(key, int(obj.get("Size", 0))))
+                text = cache[key][1]
+                if text is not None:
+                    out[name] = text
+        for key in set(cache) - seen:
+            del cache[key]
         return out
+
+    def _theme_file(self, key: str, size: int) -> str | None:
+        kwargs = {"Range": f"bytes=0-{THEME_FILE_MAX_BYTES}"} if size > THEME_FILE_MAX_BYTES else {}
+        data = self.s3.get_object(Bucket=self.bucket, Key=key, **kwargs)["Body"].read()
+        try:
+            return str(data.decode("utf-8", errors="replace" if kwargs else "strict"))
+        except UnicodeDecodeError:
+            return None
 
 
 def report_key(draft_key: str) -> str:

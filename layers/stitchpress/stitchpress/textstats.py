@@ -36,9 +36,11 @@ _LATIN_RUN = re.compile("[A-Za-z\u00c0-\u024f]+")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _WORD_CHARS = re.compile(r"\w+")
 _ASCII_WORD = re.compile(r"[A-Za-z']+")
-# Markdown noise that readers do not read: link targets, HTML tags, bare URLs.
-_LINK_TARGET = re.compile(r"\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
-_HTML_TAG = re.compile(r"</?[A-Za-z][^>\n]*>|<!--.*?-->", re.DOTALL)
+# Markdown noise that readers do not read: link targets, HTML tags, bare URLs. Each pattern
+# stops at the character that starts its next match ("]", "<"): a failed match from every
+# "](" or "<" of one long line must not scan to the line's end each time (quadratic).
+_LINK_TARGET = re.compile(r"\]\([^)\s\]]*(?:\s+\"[^\"]*\")?\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]*>")
 _URL = re.compile(r"\b(?:https?|ftp)://\S+")
 _FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?(?:^\1[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
@@ -126,9 +128,9 @@ def _is_word_char(ch: str) -> bool:
 def _parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    from .markdown import warmed
+    from .markdown import bounded, warmed
 
-    return warmed(MarkdownIt("commonmark").enable(["table", "strikethrough"]))
+    return warmed(bounded(MarkdownIt("commonmark").enable(["table", "strikethrough"])))
 
 
 def _first_paragraph(markdown: str) -> str:
@@ -189,8 +191,24 @@ def _plain(children: list[Token]) -> str:
 def _readable(markdown: str) -> str:
     # Each pattern needs its literal; skipping the scan when it is absent changes nothing.
     text = _LINK_TARGET.sub("]", markdown) if "](" in markdown else markdown
+    text = _without_comments(text) if "<!--" in text else text
     text = _HTML_TAG.sub(" ", text) if "<" in text else text
     return _URL.sub(" ", text) if "://" in text else text
+
+
+def _without_comments(text: str) -> str:
+    """`text` with each HTML comment replaced by a space. Not a regex: "<!--.*?-->" tried
+    from each of many unclosed "<!--" scans to the end every time."""
+    parts: list[str] = []
+    pos = 0
+    while (start := text.find("<!--", pos)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1:
+            break  # no comment closes after this one either
+        parts += (text[pos:start], " ")
+        pos = end + 3
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def _count(runs: re.Pattern[str], text: str) -> int:

@@ -10,6 +10,9 @@ Decisions on ambiguous input (Jekyll-compatible where Jekyll has an answer):
 - `date`: YAML dates/datetimes, ISO 8601 strings, and Jekyll's `YYYY-MM-DD HH:MM[:SS] +ZZZZ`.
   A date without a time is midnight; a date or time without an offset is taken as UTC, quietly.
   The writer's offset is kept. Years outside 1900-2999 are rejected (almost always a typo).
+  A `date` in the future schedules the post (stitchpress.schedule); it is not an error.
+- `expires` (or Hugo's spelling `expiryDate`): same formats as `date`; the post is taken down at
+  that time. It must be later than `date`; giving both spellings is an error.
 - `tags` / `categories`: a list of strings, or one string. A string containing a comma
   ("," or the Japanese "、") is split on commas; otherwise it is split on whitespace, as Jekyll
   does ("ai ml" -> two tags; write a list to keep a space inside a tag). The singular Jekyll
@@ -57,6 +60,8 @@ _KNOWN_FIELDS = frozenset(
     {
         "title",
         "date",
+        "expires",
+        "expiryDate",
         "slug",
         "excerpt",
         "reading_time",
@@ -453,6 +458,7 @@ def _build_meta(key: str, fields: dict[str, _Field], split: _Split, msgs: _Messa
         msgs.error("is empty; write the post's title", title_field.line, "title")
 
     post_date = _date(fields, msgs, split.open_line, file_date)
+    expires = _expires(fields, msgs, post_date)
     tags = _terms(fields, "tags", "tag", msgs)
     categories = _terms(fields, "categories", "category", msgs)
     slug = _slug(fields.get("slug"), file_slug, title, fields, msgs)
@@ -471,6 +477,7 @@ def _build_meta(key: str, fields: dict[str, _Field], split: _Split, msgs: _Messa
     return PostMeta(
         title=_WS.sub(" ", title),
         date=post_date,
+        expires=expires,
         slug=slug,
         tags=tags,
         categories=categories,
@@ -524,24 +531,8 @@ def _date(
         example = file_date.isoformat() if file_date else "2025-09-21 08:30:00 +0900"
         msgs.error(f"missing; add a line like date: {example}", open_line, "date")
         return None
-    node = f.node
-    if not isinstance(node, ScalarNode) or node.tag in (_Y + "null", _Y + "bool", _Y + "binary"):
-        msgs.error(f"expected a date ({DATE_FORMATS_HINT}), got {_kind(node)}", f.line, "date")
-        return None
-    raw = str(node.value).strip()
-    value: datetime | None
-    try:
-        value = _parse_date(raw)
-    except ValueError as e:
-        msgs.error(f'"{raw}" is not a valid date ({e}); {DATE_FORMATS_HINT}', f.line, "date")
-        return None
+    value = _instant(f, msgs)
     if value is None:
-        msgs.error(f'cannot parse "{raw}"; {DATE_FORMATS_HINT}', f.line, "date")
-        return None
-    if not 1900 <= value.year <= 2999:
-        msgs.error(
-            f'year {value.year} in "{raw}" is out of range (1900-2999); check the year', f.line, "date"
-        )
         return None
     if file_date is not None and value.date() != file_date:
         msgs.warn(
@@ -550,6 +541,59 @@ def _date(
             f.line,
             "date",
         )
+    return value
+
+
+def _instant(f: _Field, msgs: _Messages) -> datetime | None:
+    """A date field's value (timezone-aware), or None after reporting why it is not one."""
+    name = f.name
+    node = f.node
+    if not isinstance(node, ScalarNode) or node.tag in (_Y + "null", _Y + "bool", _Y + "binary"):
+        msgs.error(f"expected a date ({DATE_FORMATS_HINT}), got {_kind(node)}", f.line, name)
+        return None
+    raw = str(node.value).strip()
+    value: datetime | None
+    try:
+        value = _parse_date(raw)
+    except ValueError as e:
+        msgs.error(f'"{raw}" is not a valid date ({e}); {DATE_FORMATS_HINT}', f.line, name)
+        return None
+    if value is None:
+        msgs.error(f'cannot parse "{raw}"; {DATE_FORMATS_HINT}', f.line, name)
+        return None
+    if not 1900 <= value.year <= 2999:
+        msgs.error(f'year {value.year} in "{raw}" is out of range (1900-2999); check the year', f.line, name)
+        return None
+    return value
+
+
+def _expires(fields: dict[str, _Field], msgs: _Messages, post_date: datetime | None) -> datetime | None:
+    """`expires:` (or Hugo's `expiryDate:`): when the post comes down again; after `date`."""
+    given = [fields[n] for n in ("expires", "expiryDate") if n in fields]
+    if not given:
+        return None
+    if len(given) == 2:
+        msgs.error(
+            f"both expires (line {given[0].line}) and expiryDate are given; keep one of them",
+            given[1].line,
+            "expiryDate",
+        )
+        return None
+    (f,) = given
+    node = f.node
+    if isinstance(node, ScalarNode) and node.tag == _Y + "null":
+        return None  # `expires:` left empty: no expiry
+    value = _instant(f, msgs)
+    if value is None or post_date is None:
+        return None
+    if value <= post_date:
+        msgs.error(
+            f"{value.isoformat(sep=' ')} is not after the post's date {post_date.isoformat(sep=' ')}; "
+            "a post must go live before it expires: fix the date or remove the field",
+            f.line,
+            f.name,
+        )
+        return None
     return value
 
 
