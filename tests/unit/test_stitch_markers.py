@@ -288,3 +288,128 @@ def test_paragraph_with_only_some_lines_indented_is_prose_and_deduplicated() -> 
     r = stitch(f"{para}\n\n{para}\n")
     assert _ok(r) == f"{para}\n"
     assert any("duplicate paragraph" in t for t in _texts(r))
+
+
+# --- every message, word for word -------------------------------------------------------------------
+
+
+def test_message_for_a_marker_with_nothing_before_it() -> None:
+    (w,) = stitch("…starts with a marker.\n", first_line=3).warnings
+    assert (w.line, w.level, w.field) == (3, "warning", "stitch")
+    assert w.text == (
+        'segment 1 starts with "…" but there is no earlier text to continue; kept as text '
+        "(if the start of the draft is missing, add it)"
+    )
+
+
+def test_message_and_report_for_a_superseded_branch() -> None:
+    body = (
+        "Common start of the story.\n---END---\n"
+        "…start of the story. Branch A goes left.\n---END---\n"
+        "…start of the story. Branch B goes right.\n"
+    )
+    r = stitch(body, first_line=3)
+    (w,) = r.warnings
+    assert w.line == 5
+    assert w.text == (
+        'segment 2 (39 chars, "start of the story. Branch A goes left.") is discarded as a superseded '
+        "branch; segment 3 (line 7) also continues segment 1 and the article goes on from there"
+    )
+    assert [s.to_json() for s in r.segments] == [
+        {
+            "index": 1,
+            "line": 3,
+            "chars": 26,
+            "continuation": False,
+            "inline": False,
+            "parent": None,
+            "overlap_chars": 0,
+            "status": "used",
+            "reason": None,
+            "first_words": "Common start of the story.",
+            "dropped_chars": 0,
+            "dropped_text": "",
+        },
+        {
+            "index": 2,
+            "line": 5,
+            "chars": 39,
+            "continuation": True,
+            "inline": False,
+            "parent": 1,
+            "overlap_chars": 19,
+            "status": "discarded",
+            "reason": "superseded branch",
+            "first_words": "start of the story. Branch A goes left.",
+            "dropped_chars": 0,
+            "dropped_text": "",
+        },
+        {
+            "index": 3,
+            "line": 7,
+            "chars": 40,
+            "continuation": True,
+            "inline": False,
+            "parent": 1,
+            "overlap_chars": 19,
+            "status": "used",
+            "reason": None,
+            "first_words": "start of the story. Branch B goes right.",
+            "dropped_chars": 0,
+            "dropped_text": "",
+        },
+    ]
+
+
+def test_message_for_a_rewind() -> None:
+    body = (
+        "Alpha sentence one. Beta sentence two. Gamma sentence three.\n---END---\n"
+        "…Beta sentence two. Delta sentence four.\n"
+    )
+    (w,) = stitch(body).warnings
+    assert (w.line, w.text) == (
+        3,
+        "segment 2 rewinds into segment 1: its quote matches inside it, so 21 characters after the "
+        'quote are dropped ("Gamma sentence three.")',
+    )
+
+
+def test_message_for_a_duplicate_paragraph() -> None:
+    para = "This paragraph is long enough to count."
+    r = stitch(f"{para}\n\n{para}\n", first_line=2)
+    (w,) = r.warnings
+    assert (w.line, w.text) == (4, f'removed a duplicate paragraph (the same text is at line 2): "{para}"')
+
+
+def test_message_for_a_repetition_loop_previews_40_characters() -> None:
+    sentence = "The same sentence is written here twice over."
+    r = stitch(f"{sentence} One.\n\n{sentence} Two.\n", first_line=2)
+    (w,) = r.warnings
+    assert (w.line, w.text) == (
+        4,
+        'possible repetition loop: this sentence also appears at line 2: "The same sentence is written here twice …"',
+    )
+
+
+def test_message_for_a_truncated_ending_shows_its_last_40_characters() -> None:
+    last = "The text goes on and on until it stops in the middle of a"
+    r = stitch(f"Intro.\n\n{last}\n", first_line=4)
+    (w,) = r.warnings
+    assert last[-40:] == "and on until it stops in the middle of a"
+    assert (w.line, w.text) == (
+        6,
+        f'the article ends mid-sentence ("…{last[-40:]}"); the draft may be '
+        "truncated: finish the sentence, or add the missing segment",
+    )
+
+
+def test_message_for_a_quote_found_nowhere() -> None:
+    quote = "a quote that was never written before " * 5
+    (e,) = stitch(f"Some text.\n---END---\n…{quote}\n").errors
+    assert (e.line, e.level) == (3, "error")
+    assert quote[:40] == "a quote that was never written before a "
+    assert e.text == (
+        'segment 2: its quote "a quote that was never written before a …" matches no earlier text; '
+        "start the segment by repeating the last sentence of the text it continues, or remove the "
+        'leading "…" if it starts new text'
+    )

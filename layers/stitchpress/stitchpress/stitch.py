@@ -210,18 +210,6 @@ def _quote_end(text: str, start: int, stop: int, n: int, before: str) -> int:
     return marks.end()
 
 
-def _common_prefix(a: str, i: int, b: str) -> int:
-    """Length of the common prefix of a[i:] and b (binary search on C-speed comparisons)."""
-    lo, hi = 0, min(len(a) - i, len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a.startswith(b[:mid], i):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
 def _end_overlap(tail: str, head: str) -> int:
     """Longest k >= MIN_OVERLAP with tail ending in head[:k]; 0 when there is none."""
     if len(tail) < MIN_OVERLAP or len(head) < MIN_OVERLAP or tail[-MIN_OVERLAP:] not in head:
