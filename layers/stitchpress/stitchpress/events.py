@@ -4,7 +4,7 @@ that carries one (the production path S3 -> SQS -> Lambda)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote_plus, unquote_plus
@@ -90,8 +90,11 @@ def is_draft_key(key: str) -> bool:
     return key.startswith(DRAFTS_PREFIX) and key.endswith(".md") and "/../" not in key
 
 
-def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
-    """The draft changes in an S3 event. Records for other keys or event kinds are dropped."""
+def changes_from_s3_event(
+    event: Mapping[str, Any], accept: Callable[[str], bool] = is_draft_key
+) -> list[DraftChange]:
+    """The changes in an S3 event of the keys `accept`s (drafts; the image function: images).
+    Records for other keys or event kinds are dropped."""
     out: list[DraftChange] = []
     for record in event.get("Records", []):
         if record.get("eventSource") not in (S3_SOURCE, SCHEDULE_SOURCE):
@@ -108,7 +111,7 @@ def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
         obj = s3["object"]
         # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
         key = unquote_plus(obj["key"])
-        if not is_draft_key(key):
+        if not accept(key):
             continue
         out.append(
             DraftChange(
