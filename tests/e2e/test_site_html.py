@@ -155,8 +155,15 @@ def test_atom_feed_parses_and_links_every_entry_absolutely(site: Site) -> None:
     titles = {e.title for e in feed.entries}
     assert titles == {
         "Metaの6000億ドルAI投資、その真意と業界への波紋とは？",
+        "AI設備投資の伸びを1枚のグラフで見る",
         "Validating the theme: tables, code & footnotes",
     }
+    # The post with a picture carries it as an absolute enclosure, which a reader can fetch.
+    (with_image,) = [e for e in feed.entries if e.get("enclosures")]
+    (enclosure,) = with_image.enclosures
+    assert enclosure.href.startswith(site.base_url + "/media/") and enclosure.type == "image/png"
+    with urllib.request.urlopen(enclosure.href, timeout=10) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "image/png"
     for entry in feed.entries:
         links = [link.href for link in entry.get("links", [])] or [entry.link]
         for href in links:
