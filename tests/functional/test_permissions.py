@@ -127,6 +127,67 @@ def test_every_call_of_a_publishers_life_is_allowed_by_its_role(
     assert not denied, "\n".join(sorted(set(denied)))
 
 
+def test_a_scheduled_posts_life_is_allowed_by_both_roles(
+    aws: Aws, calls: list[tuple[str, str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: the publish role covers holding, cancelling and carrying a schedule; the sweep
+    role covers the sweep, which touches only the pending partition and the publish queue."""
+    from datetime import UTC, datetime
+
+    from stitchpress import clock, handler, sweep
+    from tests.functional.test_schedule import Site
+
+    handler.reset()
+    sweep._clients.cache_clear()  # build the sweep's clients now, under the recorder
+    monkeypatch.setenv("PUBLISH_QUEUE_URL", aws.stack.queue_url)
+    fake = clock.FakeClock(datetime(2026, 12, 3, tzinfo=UTC))
+    with clock.using(fake):
+        site = Site(aws, fake)
+        key = "drafts/2027-01-15-perm.md"
+        assert site.upload(key, draft("Perm", "2027-01-15 00:00 Z", ["a"]))["status"] == "scheduled"
+        assert site.upload(key, b"---\ntitle: [\n---\nx\n")["status"] == "rejected"  # carried
+        site.upload("drafts/2027-01-16-gone.md", draft("Gone", "2027-01-16 00:00 Z"))
+        site.delete("drafts/2027-01-16-gone.md")  # cancelled
+        before = len(calls)
+        fake.set(datetime(2027, 1, 15, tzinfo=UTC))
+        assert [e["draft"] for e in sweep.handler({}, None)["enqueued"]] == [key]
+        swept = calls[before:]
+        site.drain()
+    assert aws.report(key)["status"] == "published"
+    sweep._clients.cache_clear()
+
+    def denied(made: list[tuple[str, str, dict[str, Any]]], role: str) -> list[str]:
+        out = []
+        for service, op, params in made:
+            if service == "sqs":
+                assert op == "SendMessageBatch" and params["QueueUrl"] == aws.stack.queue_url
+                needs = [("sqs:SendMessage", "${PublishQueue.Arn}")]
+            else:
+                needs = required(aws, service, op, params)
+            for action, res in needs:
+                if not any(fnmatch.fnmatchcase(res, p) for p in allowed(action, role)):
+                    out.append(f"{service}.{op} needs {action} on {res}")
+        return out
+
+    publish_calls = [
+        c for c in calls[:before] + calls[before + len(swept) :] if c[:2] != ("sqs", "GetQueueUrl")
+    ]
+    assert {"dynamodb.GetItem", "dynamodb.TransactWriteItems"} <= {f"{s}.{o}" for s, o, _ in publish_calls}
+    assert not denied(publish_calls, "PublishFunctionRole")
+    assert {f"{s}.{o}" for s, o, _ in swept} == {
+        "dynamodb.Query",
+        "dynamodb.DeleteItem",
+        "sqs.SendMessageBatch",
+    }
+    assert not denied(swept, "SweepFunctionRole")
+    # The role's dynamodb:LeadingKeys condition: every key the sweep reads or deletes is PENDING.
+    for _service, op, params in swept:
+        if op == "Query":
+            assert params["ExpressionAttributeValues"][":pk"] == {"S": "PENDING"}
+        elif op == "DeleteItem":
+            assert params["Key"]["pk"] == {"S": "PENDING"}
+
+
 def test_every_call_of_the_image_functions_life_is_allowed_by_its_role(
     aws: Aws, calls: list[tuple[str, str, dict[str, Any]]]
 ) -> None:

@@ -9,6 +9,7 @@ import threading
 from contextlib import ExitStack
 
 from ..config import add_site_arguments, site_from_arguments
+from .runtime import DEFAULT_SWEEP_SECONDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +22,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--preview-port", type=int, default=8000, help="port of the site preview (0: any free port)"
     )
     add_site_arguments(up)
+    up.add_argument(
+        "--sweep-seconds",
+        type=_sweep_seconds,
+        default=DEFAULT_SWEEP_SECONDS,
+        metavar="N",
+        help=f"send scheduled posts that fall due every N seconds (default {DEFAULT_SWEEP_SECONDS:g}; "
+        "AWS sweeps every 60)",
+    )
+
+
+def _sweep_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 < value <= 900:
+        raise argparse.ArgumentTypeError(f"expected seconds, more than 0 and at most 900; got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +55,12 @@ def run(args: argparse.Namespace) -> int:
     with ExitStack() as cleanup:
         try:
             local = cleanup.enter_context(
-                local_stack(port=args.port, preview_port=args.preview_port, site=site)
+                local_stack(
+                    port=args.port,
+                    preview_port=args.preview_port,
+                    site=site,
+                    sweep_seconds=args.sweep_seconds,
+                )
             )
         except OSError as e:  # e.g. the port is taken
             print(

@@ -32,6 +32,10 @@ def outcome_line(key: str, status: str, url: str | None, messages: list[str], si
         error = first_error(key, messages)
         if error:
             parts.append(f"-> {error}")
+    if status in ("scheduled", "expired"):  # when it goes live, or that it came down
+        when = next((m for m in messages if "scheduled: " in m or "expired at " in m), None)
+        if when:
+            parts.append("-> " + when.split(": ", 3)[-1].removeprefix("scheduled: "))
     warnings = sum(1 for m in messages if _after_location(key, m).startswith("warning: "))
     if warnings:
         parts.append(f"({warnings} warning{'s' if warnings > 1 else ''}; the report has them)")

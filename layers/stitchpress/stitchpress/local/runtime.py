@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from .stack import Stack
 
 REGION = "us-east-1"
+DEFAULT_SWEEP_SECONDS = 5.0  # the local stand-in for the SweepFunction's rate(1 minute)
 # moto accepts any credentials; these keep boto3 from looking for real ones.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -271,6 +272,48 @@ class QueueWorker:
             except Exception as e:  # a crashed invocation: keep polling, like Lambda would
                 self.errors.append(e)
                 time.sleep(0.5)
+
+
+class Sweeper:
+    """Runs the sweep every `interval` seconds, as the SweepFunction's rate(1 minute) schedule
+    does on AWS; it looks ahead one interval, so a post goes live at its second here too."""
+
+    def __init__(self, stack: Stack, ddb: Any, sqs: Any, interval: float) -> None:
+        from ..pending import PendingIndex
+
+        if not 0 < interval <= 900:
+            raise ValueError(
+                f"the sweep interval must be more than 0 and at most 900 seconds, got {interval}"
+            )
+        self.pending = PendingIndex(ddb, stack.config.index_table)
+        self.sqs = sqs
+        self.queue_url = stack.queue_url
+        self.interval = interval
+        self.sweeps = 0
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stitchpress-sweep", daemon=True)
+
+    def sweep_once(self) -> int:
+        from .. import clock
+        from ..sweep import sweep
+
+        self.sweeps += 1
+        return len(sweep(self.pending, self.sqs, self.queue_url, clock.now(), lookahead=self.interval))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sweep_once()
+            except Exception as e:  # like a failed scheduled invocation: the next one catches up
+                self.errors.append(e)
 
 
 def serve_site(s3: Any, bucket: str, port: int = 0) -> ThreadingHTTPServer:

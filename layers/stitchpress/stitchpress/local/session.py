@@ -15,7 +15,7 @@ from typing import Any
 
 from ..model import SiteSettings
 from ..storage import report_key
-from .runtime import QueueWorker, embedded_aws, serve_site
+from .runtime import DEFAULT_SWEEP_SECONDS, QueueWorker, Sweeper, embedded_aws, serve_site
 from .stack import Stack, create_stack, site_bucket_name
 
 # Quiet, local-friendly Powertools settings (the same variables template.yaml sets in AWS).
@@ -37,6 +37,7 @@ class LocalRun:
     site_url: str
     preview: ThreadingHTTPServer | None
     image_worker: QueueWorker | None = None
+    sweeper: Sweeper | None = None
 
     def client(self, name: str) -> Any:
         return self.session.client(name)
@@ -102,8 +103,10 @@ def local_stack(
     site: SiteSettings | None = None,
     concurrency: int = 1,
     batch_size: int = 10,
+    sweep_seconds: float | None = DEFAULT_SWEEP_SECONDS,
 ) -> Iterator[LocalRun]:
-    """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP."""
+    """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP.
+    Every `sweep_seconds` (None: never) scheduled posts that fall due are sent to the queue."""
     import boto3
 
     # Powertools warns on invocations that add no metric (e.g. S3's test event); noise here.
@@ -144,9 +147,15 @@ def local_stack(
         )
         worker.start()
         image_worker.start()
+        sweeper = None
+        if sweep_seconds is not None:
+            sweeper = Sweeper(stack, session.client("dynamodb"), session.client("sqs"), sweep_seconds)
+            sweeper.start()
         try:
-            yield LocalRun(endpoint, stack, session, worker, site.base_url, preview, image_worker)
+            yield LocalRun(endpoint, stack, session, worker, site.base_url, preview, image_worker, sweeper)
         finally:
+            if sweeper is not None:
+                sweeper.stop()
             image_worker.stop()
             worker.stop()
             image_handler.reset()
