@@ -1,6 +1,8 @@
 """Mutation score per module from a mutmut run (scripts/mutation.sh), equivalent mutants excluded.
 
-    .venv/bin/python scripts/mutation_score.py [WORKSPACE]      (default: .mutation)
+    .venv/bin/python scripts/mutation_score.py [WORKSPACE [SAMPLE]]   (default: .mutation 37)
+
+SAMPLE is the last digits of the mutant numbers tested (scripts/mutation.sh), or "all".
 
 Reads mutmut's results (mutants/src/stitchpress/<module>.py.meta), leaves out the mutants listed
 in scripts/mutation_equivalent.txt (one `name  reason` a line: each one cannot change behaviour,
@@ -11,6 +13,7 @@ survivor, and exits 1 when a module is under TARGET.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +35,9 @@ def equivalents() -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     workspace = Path(argv[1] if len(argv) > 1 else ".mutation")
+    sample = argv[2] if len(argv) > 2 else "37"
+    in_sample = re.compile(r".*" if sample == "all" else rf".*__mutmut_\d*[{sample}]")
+    print(f"sample: {'all mutants' if sample == 'all' else 'mutants numbered *' + ' or *'.join(sample)}")
     equivalent = equivalents()
     failed = False
     for module in MODULES:
@@ -40,7 +46,11 @@ def main(argv: list[str]) -> int:
             print(f"{module}.py: no results ({meta} is missing): run scripts/mutation.sh")
             failed = True
             continue
-        codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        codes: dict[str, int | None] = {
+            n: c
+            for n, c in json.loads(meta.read_text())["exit_code_by_key"].items()
+            if in_sample.fullmatch(n)
+        }
         eq = [name for name in codes if name in equivalent]
         counted = {n: c for n, c in codes.items() if n not in equivalent}
         not_run = [n for n, c in counted.items() if c in NOT_RUN]

@@ -4,6 +4,8 @@ thresholds pinned at their boundaries."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from stitchpress import stitch as stitch_module
@@ -413,3 +415,31 @@ def test_message_for_a_quote_found_nowhere() -> None:
         "start the segment by repeating the last sentence of the text it continues, or remove the "
         'leading "…" if it starts new text'
     )
+
+
+# --- rewinds: long quotes, branches off the article ---------------------------------------------------
+
+
+def test_rewind_with_a_quote_longer_than_the_matching_window() -> None:
+    words = " ".join(hashlib.sha256(str(i).encode()).hexdigest()[:6] for i in range(300))  # 2,099 chars
+    r = stitch(f"{words} DROPPED tail here.\n---END---\n…{words} New ending.\n")
+    assert _ok(r) == f"{words} New ending.\n"
+    assert r.segments[1].dropped_text == "DROPPED tail here."
+
+
+def test_rewind_into_a_superseded_branch_revives_it() -> None:
+    body = (
+        "Root text of the story ends.\n---END---\n"
+        "…story ends. Branch A has unique words and goes on.\n---END---\n"
+        "…story ends. Branch B goes right.\n---END---\n"
+        "…Branch A has unique words and then continues.\n"
+    )
+    r = stitch(body)
+    assert _ok(r) == "Root text of the story ends. Branch A has unique words and then continues.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [
+        (None, "used"),
+        (1, "used"),
+        (1, "discarded"),
+        (2, "used"),
+    ]
+    assert r.segments[3].dropped_text == "goes on."
