@@ -443,3 +443,33 @@ def test_rewind_into_a_superseded_branch_revives_it() -> None:
         (2, "used"),
     ]
     assert r.segments[3].dropped_text == "goes on."
+
+
+def test_end_match_finds_a_branch_far_back_even_for_a_one_character_continuation() -> None:
+    others = "".join(f"---END---\n…text of it. Other branch {i}.\n" for i in range(34))
+    body = f"Root text of it.\n---END---\n…text of it. Branch T ends here with tail words\n{others}"
+    r = stitch(body + "---END---\n…here with tail words!\n")
+    assert _ok(r) == "Root text of it. Branch T ends here with tail words!\n"
+    assert (r.segments[-1].parent, r.segments[1].status) == (2, "used")
+    assert [s.status for s in r.segments[2:-1]] == ["discarded"] * 34
+
+
+def test_quote_ending_where_a_sibling_rewound_belongs_to_the_older_segment() -> None:
+    # Segment 3 repeats segment 1 up to where segment 2 cut it: the match ends at segment 2's
+    # joint, not in segment 2's own text, so segment 3 rewinds into segment 1.
+    body = (
+        "Alpha beta gamma delta epsilon. Dropped one.\n---END---\n"
+        "…gamma delta epsilon. Zeta eta.\n---END---\n"
+        "…beta gamma delta epsilon. Theta iota.\n"
+    )
+    r = stitch(body)
+    assert _ok(r) == "Alpha beta gamma delta epsilon. Theta iota.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
+    assert r.segments[2].dropped_text == "Dropped one."
+
+
+def test_repetition_warning_names_the_lines_inside_multi_line_paragraphs() -> None:
+    sentence = "The same sentence is written here twice over."
+    r = stitch(f"Intro line.\n{sentence} Yes.\n\nOther.\n{sentence} No.\n", first_line=1)
+    (w,) = r.warnings
+    assert w.line == 5 and "also appears at line 2" in w.text
