@@ -41,6 +41,9 @@ pytest_add_cli_args_test_selection = [${selection%, }]
 # Timing tests (a generous ceiling against hangs) mean nothing under mutmut's tracing.
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-k", "not adversarial_drafts_stay_fast"]
 use_git_change_detection = false
+# A mutant that loops (a binary search that never ends) is stopped after 5x the tests' CPU time,
+# not 15x (each such mutant otherwise holds a worker for many minutes); 2x gave false timeouts.
+timeout_multiplier = 5.0
 also_copy = ["examples"]
 
 [tool.pytest.ini_options]
@@ -50,9 +53,20 @@ TOML
 
 cd "$WS"
 SAMPLE=${MUTATION_SAMPLE:-37}
-if [ $# -eq 0 ] && [ "$SAMPLE" != all ]; then
-    set -- $(for d in $(echo "$SAMPLE" | grep -o .); do echo "stitchpress.stitch.*__mutmut_*$d stitchpress.validate.*__mutmut_*$d"; done)
+if [ $# -gt 0 ] || [ "$SAMPLE" = all ]; then
+    nice -n 19 "$BIN/mutmut" run --max-children "$CHILDREN" "$@" || true
+elif [ ! -f mutants/src/stitchpress/stitch.py.meta ]; then  # first run: the sample by globs
+    nice -n 19 "$BIN/mutmut" run --max-children "$CHILDREN" \
+        $(for d in $(echo "$SAMPLE" | grep -o .); do echo "stitchpress.stitch.*__mutmut_*$d stitchpress.validate.*__mutmut_*$d"; done) || true
+else
+    # Named mutants are always re-tested: name only the sampled ones not killed yet, so a re-run
+    # after new tests costs only those. Twice: a changed function's mutants are regenerated
+    # (and unchecked) during the first pass.
+    for pass in 1 2; do
+        pending=$("$BIN/python" "$ROOT/scripts/mutation_score.py" --pending "$WS" "$SAMPLE")
+        [ -n "$pending" ] || break
+        nice -n 19 "$BIN/mutmut" run --max-children "$CHILDREN" $pending || true
+    done
 fi
-nice -n 19 "$BIN/mutmut" run --max-children "$CHILDREN" "$@" || true
 nice -n 19 "$BIN/mutmut" export-cicd-stats >/dev/null 2>&1 || true
 "$BIN/python" "$ROOT/scripts/mutation_score.py" "$WS" "$SAMPLE"

@@ -3,6 +3,8 @@
     .venv/bin/python scripts/mutation_score.py [WORKSPACE [SAMPLE]]   (default: .mutation 37)
 
 SAMPLE is the last digits of the mutant numbers tested (scripts/mutation.sh), or "all".
+With --pending, prints instead the sampled mutants not yet killed (none checked, survived, no
+tests), for scripts/mutation.sh to re-test only those.
 
 Reads mutmut's results (mutants/src/stitchpress/<module>.py.meta), leaves out the mutants listed
 in scripts/mutation_equivalent.txt (one `name  reason` a line: each one cannot change behaviour,
@@ -19,7 +21,9 @@ from pathlib import Path
 
 MODULES = ("stitch", "validate")
 TARGET = 0.90
-DETECTED = {1, 3, 36, 24, -24, 152, 255, -11, -9}  # killed, timeout, crash (mutmut's exit codes)
+KILLED = {1, 3, -11, -9}  # a test failed, or the run crashed (mutmut's exit codes)
+TIMEOUT = {36, 24, -24, 152, 255}  # over its CPU budget: a loop the mutant made endless
+DETECTED = KILLED | TIMEOUT
 NOT_RUN = {None, 2, 34}  # not checked, interrupted, skipped
 EQUIVALENT = Path(__file__).with_name("mutation_equivalent.txt")
 
@@ -33,7 +37,23 @@ def equivalents() -> dict[str, str]:
     return out
 
 
+def pending(workspace: Path, sample: str) -> int:
+    in_sample = re.compile(r".*" if sample == "all" else rf".*__mutmut_\d*[{sample}]")
+    for module in MODULES:
+        for name, code in _codes(workspace, module).items():
+            if in_sample.fullmatch(name) and code not in DETECTED:
+                print(name)
+    return 0
+
+
+def _codes(workspace: Path, module: str) -> dict[str, int | None]:
+    meta = workspace / "mutants" / "src" / "stitchpress" / f"{module}.py.meta"
+    return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+
+
 def main(argv: list[str]) -> int:
+    if argv[1:2] == ["--pending"]:
+        return pending(Path(argv[2]), argv[3])
     workspace = Path(argv[1] if len(argv) > 1 else ".mutation")
     sample = argv[2] if len(argv) > 2 else "37"
     in_sample = re.compile(r".*" if sample == "all" else rf".*__mutmut_\d*[{sample}]")
@@ -55,15 +75,18 @@ def main(argv: list[str]) -> int:
         counted = {n: c for n, c in codes.items() if n not in equivalent}
         not_run = [n for n, c in counted.items() if c in NOT_RUN]
         killed = [n for n, c in counted.items() if c in DETECTED]
+        timeouts = [n for n, c in counted.items() if c in TIMEOUT]
         survivors = sorted(n for n, c in counted.items() if c not in DETECTED and c not in NOT_RUN)
         total = len(counted) - len(not_run)
         score = len(killed) / total if total else 0.0
         print(
-            f"{module}.py: {score:.1%} killed ({len(killed)} of {total}; "
+            f"{module}.py: {score:.1%} killed ({len(killed)} of {total}, {len(timeouts)} of them by timeout; "
             f"{len(codes)} mutants, {len(eq)} equivalent, {len(not_run)} not run)"
         )
         for name in survivors:
             print(f"    survived: {name}")
+        for name in timeouts:
+            print(f"    timeout: {name}")
         failed |= score < TARGET or bool(not_run)
     stale = sorted(set(equivalent) - {n for m in MODULES for n in _names(workspace, m)})
     for name in stale:
@@ -72,8 +95,7 @@ def main(argv: list[str]) -> int:
 
 
 def _names(workspace: Path, module: str) -> list[str]:
-    meta = workspace / "mutants" / "src" / "stitchpress" / f"{module}.py.meta"
-    return list(json.loads(meta.read_text())["exit_code_by_key"]) if meta.exists() else []
+    return list(_codes(workspace, module))
 
 
 if __name__ == "__main__":

@@ -460,10 +460,10 @@ def test_quote_ending_where_a_sibling_rewound_belongs_to_the_older_segment() -> 
     body = (
         "Alpha beta gamma delta epsilon. Dropped one.\n---END---\n"
         "…gamma delta epsilon. Zeta eta.\n---END---\n"
-        "…beta gamma delta epsilon. Theta iota.\n"
+        "…beta gamma delta epsilon. Theta iota kappa lambda.\n"  # the quote is half the text
     )
     r = stitch(body)
-    assert _ok(r) == "Alpha beta gamma delta epsilon. Theta iota.\n"
+    assert _ok(r) == "Alpha beta gamma delta epsilon. Theta iota kappa lambda.\n"
     assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
     assert r.segments[2].dropped_text == "Dropped one."
 
@@ -473,3 +473,18 @@ def test_repetition_warning_names_the_lines_inside_multi_line_paragraphs() -> No
     r = stitch(f"Intro line.\n{sentence} Yes.\n\nOther.\n{sentence} No.\n", first_line=1)
     (w,) = r.warnings
     assert w.line == 5 and "also appears at line 2" in w.text
+
+
+def test_repetition_inside_one_paragraph_points_from_the_second_to_the_first() -> None:
+    sentence = "The same sentence is written here twice over."
+    r = stitch(f"Intro line.\n{sentence}\nMiddle line.\n{sentence}\n")
+    (w,) = r.warnings
+    assert w.line == 4 and "also appears at line 2" in w.text
+
+
+def test_lines_of_findings_after_an_inline_continuation() -> None:
+    para = "This paragraph is long enough to count."
+    body = f"Para one ends with this sentence.\n\n…ends with this sentence.\n\n{para}\n\n{para}\n"
+    r = stitch(body, first_line=10)
+    (w,) = r.warnings
+    assert (w.line, w.text) == (16, f'removed a duplicate paragraph (the same text is at line 14): "{para}"')

@@ -829,7 +829,7 @@ class _Stitcher:
                     checked.add(key)
                     if len(" ".join(unicodedata.normalize("NFKC", raw).split())) < REPEAT_MIN:
                         continue
-                    here = _sentence_line(article, line_of, a, nfd, raw)
+                    here = _sentence_line(article, line_of, a, nfd, raw, last=True)
                     there = _sentence_line(article, line_of, *first[key])
                     self.warn(
                         f"possible repetition loop: this sentence also appears at line {there}: "
@@ -859,12 +859,16 @@ class _Stitcher:
         )
 
 
-def _sentence_line(article: str, line_of: Callable[[int], int], start: int, nfd: str, raw: str) -> int:
-    """File line of sentence `raw`, found in `nfd`, the NFKD form of the paragraph at `start`.
+def _sentence_line(
+    article: str, line_of: Callable[[int], int], start: int, nfd: str, raw: str, last: bool = False
+) -> int:
+    """File line of sentence `raw`, found in `nfd`, the NFKD form of the paragraph at `start` (its
+    last occurrence there when `last`: a repeat within one paragraph).
 
     NFKD keeps line breaks, so the sentence's line within the paragraph carries over."""
     offset = start
-    for _ in range(nfd.count("\n", 0, max(0, nfd.find(raw)))):
+    at = nfd.rfind(raw) if last else nfd.find(raw)
+    for _ in range(nfd.count("\n", 0, max(0, at))):
         nl = article.find("\n", offset)
         if nl == -1:
             break
