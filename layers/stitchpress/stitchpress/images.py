@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,9 +42,10 @@ DEFAULT_MAX_BYTES = 30 * 1024 * 1024
 # 12 MP phone photos are common; 50 MP cameras too. Pillow's own bomb limit is ~89 MP.
 DEFAULT_MAX_PIXELS = 60_000_000
 # Bump to give every derivative a new key when the encoding below changes.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 HASH_LENGTH = 20  # hex digits of SHA-256: 80 bits, no collision among a site's images
 
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _DECODERS = ("PNG", "JPEG", "GIF", "WEBP", "AVIF")
 _TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg", "png": "image/png"}
 # AVIF is the slow one: speed 6 is libavif's default trade-off; quality 55 matches the
@@ -51,7 +53,8 @@ _TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg", "png"
 _AVIF = {"quality": 55, "speed": 6}
 _WEBP = {"quality": 80, "method": 4}
 _JPEG = {"quality": 82, "optimize": True, "progressive": True}
-_PNG = {"optimize": True}
+# optimize=True made a 1600 px photo-like PNG 6x slower to encode for 20% fewer bytes.
+_PNG = {"compress_level": 6}
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def source_hash(data: bytes) -> str:
 def resolve(draft_key: str, src: str) -> str | None:
     """The drafts/ key an image reference in a draft names, as a local editor's preview would
     resolve it (relative to the draft's folder); None when it leaves drafts/ or is no image."""
-    if not src or src.startswith(("/", "\\")) or "\\" in src:
+    if not src or src.startswith("/") or "\\" in src or _URL_SCHEME.match(src):
         return None
     key = posixpath.normpath(posixpath.join(posixpath.dirname(draft_key), src))
     if not key.startswith("drafts/") or not is_image_key(key):
