@@ -595,3 +595,10 @@ def test_old_mac_line_endings() -> None:
     assert _ok(stitch("Alpha beta gamma delta.\r---END---\r…gamma delta. Epsilon.\r")) == (
         "Alpha beta gamma delta. Epsilon.\n"
     )
+
+
+def test_a_quote_filling_the_window_of_periodic_text_makes_a_branch() -> None:
+    ab = "ab" * 1000  # the quote fills the 1,024-character window: matching grows it
+    r = stitch(f"Start. {ab}\n---END---\n…abababababab X.\n---END---\n…{ab} end.\n")
+    assert _ok(r) == f"Start. {ab} end.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
