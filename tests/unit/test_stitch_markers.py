@@ -602,3 +602,48 @@ def test_a_quote_filling_the_window_of_periodic_text_makes_a_branch() -> None:
     r = stitch(f"Start. {ab}\n---END---\n…abababababab X.\n---END---\n…{ab} end.\n")
     assert _ok(r) == f"Start. {ab} end.\n"
     assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
+
+
+def test_marks_are_balanced_within_the_paragraph_the_quote_repeats() -> None:
+    # The article's paragraph opens "*lazy" and the continuation closes it: the "*" stays. The
+    # first character of the article counts too, and so do earlier paragraphs' boundaries.
+    r = stitch("*Brown fox* jumps over the *lazy dog\n---END---\n…over the lazy dog* and more.\n")
+    assert _ok(r) == "*Brown fox* jumps over the *lazy dog* and more.\n"
+    r = stitch("First paragraph.\n\nWe keep *emphasised words*\n---END---\n…*emphasised words* here.\n")
+    assert _ok(r) == "First paragraph.\n\nWe keep *emphasised words* here.\n"
+
+
+@pytest.mark.parametrize(
+    ("parent", "continuation", "article"),
+    [
+        # An open "_" elsewhere in the paragraph does not keep a "*" the quote closes.
+        (
+            "We keep _one *emphasised words*",
+            "*emphasised words* here.",
+            "We keep _one *emphasised words* here.",
+        ),
+        # The original stopped inside a link's text: the continuation's "](url)" completes it.
+        (
+            "See the [docs page",
+            "See the docs page](https://x.org) now.",
+            "See the [docs page](https://x.org) now.",
+        ),
+    ],
+)
+def test_closing_marks_after_a_quote(parent: str, continuation: str, article: str) -> None:
+    assert _ok(stitch(f"{parent}\n---END---\n…{continuation}\n")) == article + "\n"
+
+
+def test_a_rewind_quote_may_start_two_segments_back() -> None:
+    body = (
+        "Alpha one.\n---END---\n…Alpha one. Beta two. Dropped two.\n---END---\n"
+        "…Beta two. Gamma three. Dropped three.\n---END---\n…one. Beta two. Gamma three. Zeta.\n"
+    )
+    r = stitch(body)
+    assert _ok(r) == "Alpha one. Beta two. Gamma three. Zeta.\n"
+    assert [(s.parent, s.dropped_text) for s in r.segments] == [
+        (None, ""),
+        (1, ""),
+        (2, "Dropped two."),
+        (3, "Dropped three."),
+    ]
