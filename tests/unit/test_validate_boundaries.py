@@ -285,7 +285,7 @@ def test_empty_tags_field_means_no_tags() -> None:
 
 
 def test_a_value_over_the_item_limit_is_one_error_naming_the_field() -> None:
-    items = ", ".join("a" for _ in range(10_001))
+    items = ",".join(str(i) for i in range(10_001))  # distinct: they would be 10,001 tags
     assert rejected(draft(BASIC + f"tags: [{items}]\n")) == [
         f"{KEY}:2: tags: the value is too large (over 10,000 items)"
     ]
@@ -302,6 +302,7 @@ def test_a_value_nested_too_deeply_through_aliases_is_an_error_naming_the_field(
     # Shallower ones pass the check but are too deep to build: unknown fields, so only a warning.
     warnings = [m.format(KEY) for m in info.value.messages if m.level == "warning"]
     assert any(w.endswith(": cannot read the value (nested too deeply); ignored") for w in warnings)
+    assert not [w for w in warnings if w.startswith(f"{KEY}:10:")]  # v7 was rejected, not read
 
 
 def test_quoted_flags_are_read_as_flags() -> None:
@@ -374,5 +375,12 @@ def test_basic_iso_dates_and_the_largest_offset_minutes() -> None:
 
 
 def test_slug_from_a_long_title_is_cut_at_its_last_dash() -> None:
-    parsed = parse_draft("x.md", draft("title: " + "abcdefghi " * 12 + "\ndate: 2025-09-21\n"))
-    assert parsed.meta.slug == "-".join(["abcdefghi"] * 8)
+    parsed = parse_draft("x.md", draft("title: " + "abcdefghij " * 12 + "\ndate: 2025-09-21\n"))
+    assert parsed.meta.slug == "-".join(["abcdefghij"] * 7)  # not the "abc" the 80-character cut ends in
+
+
+def test_author_and_lang_that_are_not_text_are_errors() -> None:
+    assert rejected(draft(BASIC + "author: [a]\nlang: [ja]\n")) == [
+        f"{KEY}:4: author: expected text, got a list",
+        f"{KEY}:5: lang: expected a language code such as ja or en-US, got a list",
+    ]
