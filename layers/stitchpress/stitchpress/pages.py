@@ -17,18 +17,30 @@ from .plan import (
     PAGE_SIZE,
     Neighbours,
     first_page,
+    listing_feed_path,
     listing_path,
     newer_among,
     numbered_pages_gone,
     sitemap_path,
     wanted_posts,
 )
-from .render import ARCHIVE_PATH, CATEGORIES_PATH, FEED_PATH, SITEMAP_PATH, TAGS_PATH, Renderer, static_assets
+from .render import (
+    ARCHIVE_PATH,
+    CATEGORIES_PATH,
+    FEED_PATH,
+    JSON_FEED_PATH,
+    SITEMAP_PATH,
+    TAGS_PATH,
+    Renderer,
+    static_assets,
+)
 from .storage import ASSET_CACHE_CONTROL, PAGE_CACHE_CONTROL, DraftStore, NotFound, Page
 from .urls import object_key
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
+ATOM = "application/atom+xml; charset=utf-8"
+JSON_FEED = "application/feed+json; charset=utf-8"
 
 
 def page(key: str, body: bytes, content_type: str, cache: str = PAGE_CACHE_CONTROL) -> Page:
@@ -79,9 +91,12 @@ class Pages:
         kind = name.partition("/")[0]
         size = PAGE_SIZE
         pages = paging.numbered(count, size)
+        feed_path = listing_feed_path(name)
         out: list[Page] = []
         if count == 0 and name != HOME:
             out.append(gone(base))  # an emptied tag or month disappears
+            if feed_path:
+                out.append(gone(feed_path))
         else:
             # Reading the posts of the front page and the two newest numbered pages usually
             # tells where the touched posts are, too.
@@ -96,25 +111,48 @@ class Pages:
             if need > len(posts) == want:
                 posts = self.index.newest(name, need)
             front = paging.front_size(count, size)
-            out.append(self._listing_page(kind, title, base, posts[:front], paging.front_nav(base, pages)))
+            out.append(
+                self._listing_page(kind, title, base, posts[:front], paging.front_nav(base, pages), feed_path)
+            )
             for n in range(low, pages + 1):
                 start, stop = paging.page_slice(count, size, n)
                 path = paging.numbered_path(base, n)
-                out.append(
-                    self._listing_page(kind, title, path, posts[start:stop], paging.page_nav(base, n, pages))
-                )
-            if name == HOME:
-                feed_posts = posts[:FEED_SIZE]
-                feed = self.renderer.feed(feed_posts, updated=_updated(feed_posts))
-                out.append(page(object_key(FEED_PATH), feed.encode(), "application/atom+xml; charset=utf-8"))
+                nav = paging.page_nav(base, n, pages)
+                out.append(self._listing_page(kind, title, path, posts[start:stop], nav, feed_path))
+            out += self._feeds(name, title, posts[:FEED_SIZE])
         out += [gone(path) for path in numbered_pages_gone(base, count, size)]
         return out
 
     def _listing_page(
-        self, kind: str, title: str, path: str, posts: list[PostSummary], nav: paging.Nav
+        self,
+        kind: str,
+        title: str,
+        path: str,
+        posts: list[PostSummary],
+        nav: paging.Nav,
+        feed: str | None = None,
     ) -> Page:
-        html = self.renderer.listing_page(kind=kind, title=title, path=path, posts=posts, nav=nav)
+        html = self.renderer.listing_page(kind=kind, title=title, path=path, posts=posts, nav=nav, feed=feed)
         return page(object_key(path), html.encode(), HTML)
+
+    def _feeds(self, name: str, title: str, newest: list[PostSummary]) -> list[Page]:
+        """The listing's feeds, from its newest posts: the site's Atom and JSON feeds for home,
+        an Atom feed for a tag or category (nothing for a month)."""
+        updated = _updated(newest)
+        if name == HOME:
+            atom = self.renderer.feed(newest, updated=updated)
+            return [
+                page(object_key(FEED_PATH), atom.encode(), ATOM),
+                page(object_key(JSON_FEED_PATH), self.renderer.json_feed(newest).encode(), JSON_FEED),
+            ]
+        path = listing_feed_path(name)
+        if path is None:
+            return []
+        site_title = self.config.site.title
+        atom = self.renderer.feed(
+            newest, updated=updated, title=f"{title} | {site_title}", path=path, page=listing_path(name)
+        )
+        return [page(object_key(path), atom.encode(), ATOM)]
 
     # --- overviews, sitemaps, static files ----------------------------------------------------
 

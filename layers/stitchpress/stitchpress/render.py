@@ -33,6 +33,7 @@ __all__ = [
     "ARCHIVE_PATH",
     "CATEGORIES_PATH",
     "FEED_PATH",
+    "JSON_FEED_PATH",
     "SITEMAP_PATH",
     "STYLESHEET_PATH",
     "TAGS_PATH",
@@ -48,6 +49,8 @@ __all__ = [
 
 STYLESHEET_PATH = "/assets/style.css"
 FEED_PATH = "/feed.xml"
+JSON_FEED_PATH = "/feed.json"  # JSON Feed 1.1 beside the Atom feed
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 SITEMAP_PATH = "/sitemap.xml"  # the sitemap index robots.txt points to
 ARCHIVE_PATH = "/archives/"
 TAGS_PATH = "/tags/"
@@ -95,6 +98,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "tags": "Tags",
         "categories": "Categories",
         "feed": "Feed",
+        "listing_feed": "Feed of this page's posts",
         "toc": "Contents",
         "reading_time": "{n} min read",
         "post_nav": "More posts",
@@ -119,6 +123,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "tags": "タグ",
         "categories": "カテゴリー",
         "feed": "フィード",
+        "listing_feed": "このページの記事のフィード",
         "toc": "目次",
         "reading_time": "約{n}分で読めます",
         "post_nav": "ほかの記事",
@@ -270,6 +275,7 @@ class Renderer:
             "site": site,
             "stylesheet_href": _stylesheet_href(),
             "feed_href": FEED_PATH,
+            "json_feed_href": JSON_FEED_PATH,
             "archive_href": quote_path(ARCHIVE_PATH),
             "tags_href": quote_path(TAGS_PATH),
             "categories_href": quote_path(CATEGORIES_PATH),
@@ -357,8 +363,10 @@ class Renderer:
         pages: int = 1,
         page_url: Callable[[int], str] | None = None,
         nav: PageNav | None = None,
+        feed: str | None = None,
     ) -> str:
-        """One page of a listing, posts newest first as given.
+        """One page of a listing, posts newest first as given; `feed` is the site path of the
+        listing's own Atom feed, linked from <head> and from the page.
 
         Pagination, when pages > 1: page n is at page_url(n) (default: path's base, then
         base/page/n/), page 1 being the newest; the page shows newer/older links and page numbers.
@@ -394,6 +402,7 @@ class Renderer:
             description=_one_line(site.description),
             canonical=absolute(site.base_url, path),
             jsonld=jsonld,
+            feed={"href": quote_path(feed), "title": page_title} if feed else None,
         )
         pagination: dict[str, Any] | None = None
         if nav is not None:
@@ -464,8 +473,17 @@ class Renderer:
         head = self._head(lang=lang, title=f"{title} | {site.title}", og_title=title, noindex=True)
         return self._render("404.html", lang=lang, head=head, title=title)
 
-    def feed(self, posts: Sequence[PostSummary], *, updated: datetime) -> str:
-        """Atom 1.0 (RFC 4287) with absolute URLs; entries in the order given."""
+    def feed(
+        self,
+        posts: Sequence[PostSummary],
+        *,
+        updated: datetime,
+        title: str | None = None,
+        path: str = FEED_PATH,
+        page: str = "/",
+    ) -> str:
+        """Atom 1.0 (RFC 4287) with absolute URLs; entries in the order given. `path` is the
+        feed's own site path, `page` the listing it follows, `title` its title (the site's)."""
         base = self.site.base_url
         entries = [
             {
@@ -479,7 +497,48 @@ class Renderer:
             }
             for p in posts
         ]
-        return self._render("feed.xml", updated=updated, entries=entries)
+        return self._render(
+            "feed.xml",
+            updated=updated,
+            entries=entries,
+            feed_title=title or self.site.title,
+            feed_self=absolute(base, path),
+            feed_page=absolute(base, page),
+        )
+
+    def json_feed(self, posts: Sequence[PostSummary]) -> str:
+        """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of the posts, in the order given.
+        Built in code, not a template: JSON escaping is json.dumps's job."""
+        site, base = self.site, self.site.base_url
+        feed: dict[str, Any] = {
+            "version": JSON_FEED_VERSION,
+            "title": site.title,
+            "home_page_url": absolute(base, "/"),
+            "feed_url": absolute(base, JSON_FEED_PATH),
+            "language": site.language,
+            "authors": [{"name": site.author or site.title}],
+            "items": [],
+        }
+        if site.description:
+            feed["description"] = _one_line(site.description, limit=1000)
+        for p in posts:
+            url = absolute(base, p.url)
+            summary = _one_line(p.excerpt, limit=1000)
+            item: dict[str, Any] = {
+                "id": url,
+                "url": url,
+                "title": p.title,
+                "content_text": summary or p.title,  # the index keeps summaries, not bodies
+                "date_published": _iso(p.date),
+                "authors": [{"name": p.author or site.author or site.title}],
+                "tags": [t.name for t in (*p.categories, *p.tags)],
+            }
+            if summary:
+                item["summary"] = summary
+            if p.lang:
+                item["language"] = p.lang
+            feed["items"].append(item)
+        return json.dumps(_scrub(feed), ensure_ascii=False, indent=1) + "\n"
 
     def sitemap_index(self, sitemaps: Sequence[tuple[str, datetime]]) -> str:
         if len(sitemaps) > SITEMAP_MAX_URLS:
@@ -517,8 +576,10 @@ class Renderer:
         og_meta: Sequence[tuple[str, str]] = (),
         jsonld: Mapping[str, Any] | None = None,
         noindex: bool = False,
+        feed: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         return {
+            "feed": feed,
             "title": title,
             "og_title": og_title,
             "description": description,
