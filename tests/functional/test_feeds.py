@@ -53,7 +53,9 @@ def test_a_tag_and_a_category_have_their_own_atom_feed_kept_as_posts_come_and_go
 
     # The listing links its feed in <head> and on the page, its numbered pages too.
     page = aws.page("tags/ai/index.html")
-    assert re.search(r'<link rel="alternate" type="application/atom\+xml" title="[^"]*" href="/tags/ai/feed.xml">', page)
+    assert re.search(
+        r'<link rel="alternate" type="application/atom\+xml" title="[^"]*" href="/tags/ai/feed.xml">', page
+    )
     assert '<a href="/tags/ai/feed.xml" type="application/atom+xml">' in page
 
     # A post leaving its tag leaves the feed; an emptied tag's feed goes with its page.

@@ -8,11 +8,16 @@ One table (pk, sk), four kinds of item:
               `v` bumped by every transaction that changes the listing (renderers re-check it)
 - head        pk="HEAD#<draft key>"   sk="HEAD"    the order of the last S3 event applied to the
               draft, so older events arriving late are ignored
+- archive     pk="ARCHIVE"            sk="<month listing>"  the month's posts (url, title, date,
+              language) as compact JSON, kept for /archives/ so that page is one Query, not one
+              per month; written with the month listing's version `v` it was read at
 Listings are "home", "tag/<key>", "category/<key>" and "month/<yyyy>/<mm>".
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +36,7 @@ MAX_BATCH_GET_KEYS = 100  # likewise
 # AWS advises; after the last attempt the change fails and SQS redelivers it later.
 BATCH_GET_ATTEMPTS = 8
 BACKOFF_BASE = 0.05  # seconds before the first retry at most; doubles each retry
+ARCHIVE_MAX_BYTES = 300_000  # of one month's archive entries: DynamoDB items hold 400 KB
 BACKOFF_CAP = 1.0  # seconds: the longest single wait (all of them: under 4 s)
 
 
@@ -360,6 +366,63 @@ class PostIndex:
     def newest(self, name: str, limit: int) -> list[PostSummary]:
         """The newest `limit` posts of a listing, newest first: one bounded Query."""
         return [_summary(i) for i in self._newest(name, limit)]
+
+    # --- archive --------------------------------------------------------------------------
+
+    def put_archive(self, name: str, version: int, posts: list[PostSummary]) -> None:
+        """Keep a month's posts (newest first) for the archive page, unless a newer version of
+        the month is kept already. A month too large for one item keeps its newest posts and
+        how many more there are."""
+        entries: list[list[str]] = []
+        size = 0
+        for p in posts:
+            entry = [p.url, p.title, p.date.isoformat(), p.lang or ""]
+            size += len(json.dumps(entry, ensure_ascii=False).encode())
+            if size > ARCHIVE_MAX_BYTES:
+                break
+            entries.append(entry)
+        # A publish that read the month later may have kept it already: then it stands.
+        with contextlib.suppress(self.db.exceptions.ConditionalCheckFailedException):
+            self.db.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": "ARCHIVE"},
+                    "sk": {"S": name},
+                    "v": {"N": str(version)},
+                    "posts": {"S": json.dumps(entries, ensure_ascii=False, separators=(",", ":"))},
+                    "more": {"N": str(len(posts) - len(entries))},
+                },
+                ConditionExpression="attribute_not_exists(#v) OR #v <= :v",
+                ExpressionAttributeNames={"#v": "v"},
+                ExpressionAttributeValues={":v": {"N": str(version)}},
+            )
+
+    def archive(self) -> dict[str, tuple[list[PostSummary], int]]:
+        """Every kept month -> (its posts newest first, how many more it has than are kept)."""
+        out: dict[str, tuple[list[PostSummary], int]] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": "ARCHIVE"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self.db.query(**kwargs)
+            for item in resp.get("Items", []):
+                posts = [
+                    PostSummary(
+                        source_key="",
+                        url=url,
+                        title=title,
+                        date=datetime.fromisoformat(date),
+                        lang=lang or None,
+                    )
+                    for url, title, date, lang in json.loads(item["posts"]["S"])
+                ]
+                out[item["sk"]["S"]] = (posts, int(item.get("more", {}).get("N", "0")))
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def newest_urls(self, name: str, limit: int) -> list[tuple[str, datetime]]:
         """(url, date) of the newest `limit` posts of a listing, newest first: what a sitemap

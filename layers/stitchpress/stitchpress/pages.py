@@ -1,5 +1,6 @@
-"""The site's pages, rendered from the index: post pages, listing pages (with the feed),
-the overviews, sitemaps and static files. Reads the index and drafts it needs; writes nothing.
+"""The site's pages, rendered from the index: post pages, listing pages (with their feeds),
+the overviews, sitemaps and static files. Reads the index and drafts it needs; writes nothing to
+the site (the archive's per-month lists are kept in the index, see PostIndex.put_archive).
 """
 
 from __future__ import annotations
@@ -159,36 +160,45 @@ class Pages:
     def index_pages(self, months: list[str] | None) -> list[Page]:
         """The three overviews (every page's navigation links them, so they always exist), the
         sitemaps of the given months (all months with None) and the sitemap index. Each kind's
-        listings are read once, for its overview and, for months, the sitemaps too."""
+        listings are read once, for its overview and, for months, the sitemaps too. The given
+        months' posts are read once, for their sitemaps and the archive page's lists (kept in
+        the index, so /archives/ reads the other months in one Query)."""
         kinds = ("tag", "category", "month")
         found = dict(zip(kinds, parallel.each(self.index.listings, kinds), strict=True))
-        pages = [self._overview_page(kind, listings) for kind, listings in found.items()]
         names = [m.name for m in found["month"]] if months is None else months
-        return pages + self._sitemap_pages(names, found["month"])
+        out = self._sitemap_pages(names, found["month"])
+        archive = self.index.archive()
+        pages = [self._overview_page(kind, listings, archive) for kind, listings in found.items()]
+        return pages + out
 
-    def _overview_page(self, kind: str, listings: list[Listing]) -> Page:
-        """/tags/, /categories/ or /archives/: every listing of the kind with its post count."""
+    def _overview_page(
+        self, kind: str, listings: list[Listing], archive: dict[str, tuple[list[PostSummary], int]]
+    ) -> Page:
+        """/tags/, /categories/ or /archives/: every listing of the kind with its post count;
+        the archives with each month's posts too."""
         terms = [(Term(key=lst.name.partition("/")[2], name=lst.title), lst.count) for lst in listings]
         if kind == "month":
             terms.sort(key=lambda t: t[0].key, reverse=True)
-        else:
-            terms.sort(key=lambda t: (-t[1], t[0].key))
-        name, path = {"tag": ("tags", TAGS_PATH), "category": ("categories", CATEGORIES_PATH)}.get(
-            kind, ("archives", ARCHIVE_PATH)
-        )
+            posts = {t.key: archive.get(f"month/{t.key}", ([], 0)) for t, _ in terms}
+            html = self.renderer.tags_overview(kind="archives", terms=terms, posts=posts)
+            return page(object_key(ARCHIVE_PATH), html.encode(), HTML)
+        terms.sort(key=lambda t: (-t[1], t[0].key))
+        name, path = {"tag": ("tags", TAGS_PATH), "category": ("categories", CATEGORIES_PATH)}[kind]
         html = self.renderer.tags_overview(kind=name, terms=terms)
         return page(object_key(path), html.encode(), HTML)
 
     def _sitemap_pages(self, months: Iterable[str], all_months: list[Listing]) -> list[Page]:
-        counts = {m.name: m.count for m in all_months}  # listings() leaves out empty months
+        found = {m.name: m for m in all_months}  # listings() leaves out empty months
         out: list[Page] = []
         for name in sorted(months):
-            count = counts.get(name, 0)
+            month = found.get(name)
             path = sitemap_path(name)
-            if count == 0:
+            if month is None:
                 out.append(gone(path))
                 continue
-            entries = self.index.newest_urls(name, count)
+            posts = self.index.newest(name, month.count)
+            self.index.put_archive(name, month.version, posts)
+            entries = [(p.url, p.date) for p in posts]
             out.append(page(object_key(path), self.renderer.sitemap(entries).encode(), XML))
         index = [(sitemap_path(m.name), m.updated) for m in all_months]
         out.append(page(object_key(SITEMAP_PATH), self.renderer.sitemap_index(index).encode(), XML))

@@ -114,6 +114,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "back_home": "Go to the home page",
         "n_posts": "{n} posts",
         "n_post": "1 post",
+        "n_more": "{n} more posts",
     },
     "ja": {
         "skip": "本文へ移動",
@@ -139,6 +140,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "back_home": "ホームへ戻る",
         "n_posts": "{n}件",
         "n_post": "1件",
+        "n_more": "ほか{n}件",
     },
 }
 
@@ -442,9 +444,16 @@ class Renderer:
             pagination=pagination,
         )
 
-    def tags_overview(self, *, kind: str, terms: Sequence[tuple[Term, int]]) -> str:
+    def tags_overview(
+        self,
+        *,
+        kind: str,
+        terms: Sequence[tuple[Term, int]],
+        posts: Mapping[str, tuple[Sequence[PostSummary], int]] | None = None,
+    ) -> str:
         """Tags or categories with their post counts; with kind "archives", the months (a Term
-        whose key is "yyyy/mm") with theirs."""
+        whose key is "yyyy/mm") with theirs and, from `posts` (month key -> its posts newest
+        first and how many more it has), each month's posts."""
         paths: dict[str, tuple[str, Callable[[str], str]]] = {
             "tags": (TAGS_PATH, tag_path),
             "categories": (CATEGORIES_PATH, category_path),
@@ -463,7 +472,16 @@ class Renderer:
             description=_one_line(site.description),
             canonical=absolute(site.base_url, path),
         )
-        items = [{"term": t, "count": n, "href": quote_path(term_path(t.key))} for t, n in terms]
+        items = [
+            {
+                "term": t,
+                "count": n,
+                "href": quote_path(term_path(t.key)),
+                "posts": (posts or {}).get(t.key, ((), 0))[0],
+                "more": (posts or {}).get(t.key, ((), 0))[1],
+            }
+            for t, n in terms
+        ]
         return self._render("terms.html", lang=lang, head=head, kind=kind, title=title, terms=items)
 
     def not_found_page(self) -> str:
@@ -604,7 +622,14 @@ class Renderer:
                 return f"{dt.year}年{dt.month}月{dt.day}日"
             return f"{_MONTHS[dt.month - 1]} {dt.day}, {dt.year}"
 
-        return {**self._globals, "t": t, "date_text": date_text}
+        def month_text(key: str) -> str:
+            """A month listing's key ("2025/09") as a heading: "September 2025"."""
+            year, _, month = key.partition("/")
+            if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+                return key
+            return f"{year}年{int(month)}月" if primary == "ja" else f"{_MONTHS[int(month) - 1]} {year}"
+
+        return {**self._globals, "t": t, "date_text": date_text, "month_text": month_text}
 
     def _render(self, name: str, **context: Any) -> str:
         ctx = {**self._context(context.get("lang", self.site.language)), **context}
