@@ -97,7 +97,12 @@ def all_pages() -> dict[str, str]:
             prev=posts[0],
         ),
         "post-rich.html": renderer.post_page(
-            post(19), render_markdown(RICH_MARKDOWN), reading_time=2, prev=posts[2], next=posts[0]
+            post(19),
+            render_markdown(RICH_MARKDOWN),
+            reading_time=2,
+            prev=posts[2],
+            next=posts[0],
+            related=[posts[3], old, posts[5]],
         ),
         "post-minimal-en.html": renderer.post_page(
             PostSummary(

@@ -478,16 +478,19 @@ class PostIndex:
         older, newer = self.around(post, 1)
         return (older[0] if older else None), (newer[0] if newer else None)
 
-    def around(self, post: PostSummary, depth: int = 2) -> tuple[list[PostSummary], list[PostSummary]]:
-        """The `depth` posts before (older) and after (newer) `post`'s place on the home listing,
-        nearest first: two posts each way also tell the neighbours' own neighbours."""
+    def around(
+        self, post: PostSummary, depth: int = 2, listing: str = HOME
+    ) -> tuple[list[PostSummary], list[PostSummary]]:
+        """The `depth` posts before (older) and after (newer) `post`'s place on a listing (the
+        home listing unless named), nearest first: two posts each way on the home listing also
+        tell the neighbours' own neighbours."""
         sk = sort_key(post)
 
         def side(op: str, forward: bool) -> list[PostSummary]:
             resp = self.db.query(
                 TableName=self.table,
                 KeyConditionExpression=f"pk = :pk AND sk {op} :sk",
-                ExpressionAttributeValues={":pk": {"S": f"LIST#{HOME}"}, ":sk": {"S": sk}},
+                ExpressionAttributeValues={":pk": {"S": f"LIST#{listing}"}, ":sk": {"S": sk}},
                 ScanIndexForward=forward,
                 Limit=depth,
                 ConsistentRead=True,

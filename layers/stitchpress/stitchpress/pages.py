@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import partial
 
-from . import clock, paging, parallel
+from . import clock, paging, parallel, related
 from .config import Config
 from .index import HOME, Listing, PostIndex
 from .model import DraftRejected, PostSummary, Term
@@ -65,9 +66,23 @@ class Pages:
     def post_page(self, compiled: CompiledPost, neighbours: Neighbours) -> Page:
         prev, nxt = neighbours
         html = self.renderer.post_page(
-            compiled.summary, compiled.body, reading_time=compiled.reading_time, prev=prev, next=nxt
+            compiled.summary,
+            compiled.body,
+            reading_time=compiled.reading_time,
+            prev=prev,
+            next=nxt,
+            related=self.related(compiled.summary),
         )
         return page(object_key(compiled.summary.url), html.encode(), HTML)
+
+    def related(self, post: PostSummary) -> list[PostSummary]:
+        """The post's related posts, from the posts nearest it in each of its tags and
+        categories and on the home listing: one round of bounded Queries (stitchpress.related)."""
+        names = related.listings(post)
+        jobs = [partial(self.index.around, post, related.WINDOW, n) for n in names]
+        found = parallel.call_all([*jobs, partial(self.index.around, post, related.RELATED_MIN)])
+        candidates = [p for older, newer in found[:-1] for p in (*older, *newer)]
+        return related.choose(post, candidates, related.interleave(*found[-1]))
 
     def rerendered(self, key: str, neighbours: Neighbours | None = None) -> list[Page]:
         """A published post's page rendered again from the draft version the index says is live

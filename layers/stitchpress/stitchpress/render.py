@@ -102,6 +102,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "toc": "Contents",
         "reading_time": "{n} min read",
         "post_nav": "More posts",
+        "related": "Related posts",
         "previous": "Previous post",
         "next": "Next post",
         "pagination": "Pages",
@@ -128,6 +129,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "toc": "目次",
         "reading_time": "約{n}分で読めます",
         "post_nav": "ほかの記事",
+        "related": "関連記事",
         "previous": "前の記事",
         "next": "次の記事",
         "pagination": "ページ",
@@ -301,9 +303,13 @@ class Renderer:
         reading_time: int,
         prev: PostSummary | None = None,
         next: PostSummary | None = None,  # the interface's name, shadowing the builtin
+        related: Sequence[PostSummary] = (),
     ) -> str:
         site = self.site
-        lang = post.lang or site.language
+        # The page's chrome (navigation, labels, dates) is in the site's language on every page;
+        # a post in another language marks its own content (title, contents, body) with it.
+        lang = site.language
+        content_lang = post.lang or site.language
         author = post.author or site.author
         canonical = absolute(site.base_url, post.url)
         description = _one_line(post.excerpt) or _one_line(site.description)
@@ -315,7 +321,7 @@ class Renderer:
             "dateModified": _iso(post.date),
             "url": canonical,
             "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
-            "inLanguage": lang,
+            "inLanguage": content_lang,
             "publisher": {"@type": "Organization", "name": site.title, "url": absolute(site.base_url, "/")},
             "timeRequired": f"PT{reading_time}M",
         }
@@ -331,7 +337,7 @@ class Renderer:
         meta += [("article:section", c.name) for c in post.categories[:1]]
         meta += [("article:tag", t.name) for t in post.tags]
         head = self._head(
-            lang=lang,
+            lang=content_lang,  # og:locale describes the article
             title=f"{post.title} | {site.title}",
             og_title=post.title,
             description=description,
@@ -343,6 +349,7 @@ class Renderer:
         return self._render(
             "post.html",
             lang=lang,
+            content_lang=content_lang if content_lang != lang else None,
             head=head,
             post=post,
             body=Markup(body.html),  # noqa: S704 - produced by the safe Markdown renderer
@@ -352,6 +359,7 @@ class Renderer:
             reading_time=reading_time,
             prev=prev,
             next=next,
+            related=list(related),
         )
 
     def listing_page(

@@ -1,0 +1,36 @@
+"""Issue 18: each post page lists related posts (3-5) chosen from the index by shared tags and
+categories."""
+
+from __future__ import annotations
+
+import re
+
+from tests.functional.conftest import Aws
+from tests.functional.test_lifecycle import draft, publish
+
+
+def related(aws: Aws, key: str) -> list[str]:
+    html = aws.page(key)
+    section = re.search(r'<section class="related".*?</section>', html, re.S)
+    return re.findall(r'<a href="[^"]+">([^<]+)</a>', section.group(0)) if section else []
+
+
+def test_a_post_page_lists_the_posts_sharing_most_tags_and_categories(aws: Aws) -> None:
+    posts = [
+        ("2025-05-01", "Both tags", ["ai", "llm"], "Research"),
+        ("2025-05-02", "Cooking", ["food"], "Life"),
+        ("2025-05-03", "AI only", ["ai"], "Life"),
+        ("2025-05-04", "Same category", ["misc"], "Research"),
+        ("2025-05-05", "Food again", ["food"], "Life"),
+        ("2025-05-06", "LLM only", ["llm"], "Life"),
+    ]
+    for day, title, tags, category in posts:
+        publish(aws, f"drafts/{day}-{day[-2:]}.md", draft(title, day, tags, categories=f'["{category}"]'))
+    publish(aws, "drafts/2025-05-07-me.md", draft("Me", "2025-05-07", ["ai", "llm"], categories='["Research"]'))
+    got = related(aws, "2025/05/07/me/index.html")
+    assert got[:3] == ["Both tags", "LLM only", "AI only"]  # two shared tags first, then the nearer
+    assert got[3] == "Same category" and "Cooking" not in got and "Food again" not in got
+    assert 3 <= len(got) <= 5
+    # A post sharing nothing with three others still gets three: the posts nearest in time.
+    publish(aws, "drafts/2025-05-08-lonely.md", draft("Lonely", "2025-05-08", ["unique"]))
+    assert related(aws, "2025/05/08/lonely/index.html") == ["Me", "LLM only", "Food again"]
