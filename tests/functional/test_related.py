@@ -10,7 +10,10 @@ from tests.functional.test_lifecycle import draft, publish
 
 
 def related(aws: Aws, key: str) -> list[str]:
-    html = aws.page(key)
+    return related_of(aws.page(key))
+
+
+def related_of(html: str) -> list[str]:
     section = re.search(r'<section class="related".*?</section>', html, re.S)
     return re.findall(r'<a href="[^"]+">([^<]+)</a>', section.group(0)) if section else []
 
@@ -26,11 +29,18 @@ def test_a_post_page_lists_the_posts_sharing_most_tags_and_categories(aws: Aws) 
     ]
     for day, title, tags, category in posts:
         publish(aws, f"drafts/{day}-{day[-2:]}.md", draft(title, day, tags, categories=f'["{category}"]'))
-    publish(aws, "drafts/2025-05-07-me.md", draft("Me", "2025-05-07", ["ai", "llm"], categories='["Research"]'))
+    publish(
+        aws, "drafts/2025-05-07-me.md", draft("Me", "2025-05-07", ["ai", "llm"], categories='["Research"]')
+    )
     got = related(aws, "2025/05/07/me/index.html")
     assert got[:3] == ["Both tags", "LLM only", "AI only"]  # two shared tags first, then the nearer
     assert got[3] == "Same category" and "Cooking" not in got and "Food again" not in got
     assert 3 <= len(got) <= 5
-    # A post sharing nothing with three others still gets three: the posts nearest in time.
+    # A post sharing nothing with three others still gets three: the posts just before it.
     publish(aws, "drafts/2025-05-08-lonely.md", draft("Lonely", "2025-05-08", ["unique"]))
     assert related(aws, "2025/05/08/lonely/index.html") == ["Me", "LLM only", "Food again"]
+    # Only earlier posts are related, so an arrival leaves the older pages' lists as they were.
+    before = aws.page("2025/05/06/06/index.html")
+    publish(aws, "drafts/2025-05-09-late.md", draft("Late", "2025-05-09", ["llm"], categories='["Life"]'))
+    assert related(aws, "2025/05/06/06/index.html") == related_of(before)
+    assert "Late" not in related(aws, "2025/05/07/me/index.html")

@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from stitchpress.model import PostSummary, Term
-from stitchpress.related import RELATED_MAX, choose, interleave, listings
+from stitchpress.related import RELATED_MAX, choose, listings
 
 
-def post(n: int, tags: tuple[str, ...] = (), categories: tuple[str, ...] = (), day: int | None = None) -> PostSummary:
+def post(
+    n: int, tags: tuple[str, ...] = (), categories: tuple[str, ...] = (), day: int | None = None
+) -> PostSummary:
     return PostSummary(
         source_key=f"drafts/p{n}.md",
         title=f"P{n}",
@@ -37,13 +39,11 @@ def test_at_most_five_no_duplicates_never_itself() -> None:
     assert me not in got
 
 
-def test_fewer_than_three_are_topped_up_with_the_posts_nearest_in_time() -> None:
+def test_fewer_than_three_are_topped_up_with_the_posts_just_before() -> None:
     me = post(10, ("rare",))
     friend = post(3, ("rare",))
-    near = interleave([post(9), post(8)], [post(11), post(12)])
-    assert [p.title for p in near] == ["P9", "P11", "P8", "P12"]
-    got = choose(me, [friend], [me, friend, *near])
-    assert [p.title for p in got] == ["P3", "P9", "P11"]
+    got = choose(me, [friend], [post(9), friend, post(8), post(7)])
+    assert [p.title for p in got] == ["P3", "P9", "P8"]
 
 
 def test_candidates_come_from_the_posts_categories_and_tags() -> None:

@@ -79,7 +79,8 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
         config=config,
         key_prefix=IDEMPOTENCY_KEY_PREFIX,
     )
-    def apply_once(event: dict[str, str], change: DraftChange) -> dict[str, Any]:
+    def apply_once(event: dict[str, str], change: DraftChange, ran: list[bool]) -> dict[str, Any]:
+        ran.append(True)
         outcome = apply(change)
         return {"key": outcome.key, "status": outcome.status, "url": outcome.url}
 
@@ -111,7 +112,13 @@ def apply(change: DraftChange) -> Outcome:
 
 def apply_once(change: DraftChange) -> dict[str, Any]:
     run, _ = _idempotency()
-    return run(event={"identity": change.identity}, change=change)
+    ran: list[bool] = []
+    result = dict(run(event={"identity": change.identity}, change=change, ran=ran))
+    if not ran:
+        # Done in an earlier delivery: invalidate what its attempts recorded (that delivery's
+        # invalidation may have failed after the change completed).
+        publisher().resume(change)
+    return result
 
 
 def refresh(key: str) -> Outcome | None:

@@ -76,13 +76,12 @@ class Pages:
         return page(object_key(compiled.summary.url), html.encode(), HTML)
 
     def related(self, post: PostSummary) -> list[PostSummary]:
-        """The post's related posts, from the posts nearest it in each of its tags and
+        """The post's related posts, from the posts just older than it in each of its tags and
         categories and on the home listing: one round of bounded Queries (stitchpress.related)."""
         names = related.listings(post)
-        jobs = [partial(self.index.around, post, related.WINDOW, n) for n in names]
-        found = parallel.call_all([*jobs, partial(self.index.around, post, related.RELATED_MIN)])
-        candidates = [p for older, newer in found[:-1] for p in (*older, *newer)]
-        return related.choose(post, candidates, related.interleave(*found[-1]))
+        jobs = [partial(self.index.older, post, related.WINDOW, n) for n in names]
+        found = parallel.call_all([*jobs, partial(self.index.older, post, related.RELATED_MIN)])
+        return related.choose(post, [p for older in found[:-1] for p in older], found[-1])
 
     def rerendered(self, key: str, neighbours: Neighbours | None = None) -> list[Page]:
         """A published post's page rendered again from the draft version the index says is live

@@ -1,14 +1,15 @@
-"""Related posts: up to five posts that share the most tags and categories with a post, chosen
-from the index when the post's page is rendered.
+"""Related posts: up to five earlier posts that share the most tags and categories with a
+post, chosen from the index when the post's page is rendered.
 
-Candidates are the posts nearest the post in each of its tags' and categories' listings (WINDOW
-each side, one bounded Query each), so choosing costs the same on a site of 10 or 10,000 posts.
-A shared tag counts twice a shared category; ties go to the post nearest in time. Fewer than
-three such posts are topped up with the posts nearest in time on the home listing.
+Candidates are the WINDOW posts just older than the post in each of its tags' and categories'
+listings (one bounded Query each), so choosing costs the same on a site of 10 or 10,000 posts. A
+shared tag counts twice a shared category; ties go to the post nearest in time. Fewer than three
+such posts are topped up with the posts just before it on the home listing.
 
-Old posts are not re-rendered when a post arrives or leaves: a page's list is the one chosen when
-it was last rendered (its own publish, a neighbour's arrival or departure, `stitchpress rebuild
---posts`). See README "Related posts".
+Only older posts are candidates, so a new post never changes an older post's list and no old
+page is re-rendered when a post arrives (a back-dated arrival is the exception: it shows on
+newer pages when they are next rendered). A post that leaves can stay listed on a newer post's
+page until that page is next rendered. See README "Related posts".
 """
 
 from __future__ import annotations
@@ -51,12 +52,4 @@ def choose(
             break
         if p.source_key != post.source_key and all(p.source_key != o.source_key for o in out):
             out.append(p)
-    return out
-
-
-def interleave(older: list[PostSummary], newer: list[PostSummary]) -> list[PostSummary]:
-    """Posts nearest in time first, from the nearest-first older and newer sides."""
-    out: list[PostSummary] = []
-    for n in range(max(len(older), len(newer))):
-        out += [side[n] for side in (older, newer) if n < len(side)]
     return out
