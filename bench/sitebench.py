@@ -437,10 +437,12 @@ class _IndexRecorder:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.listings: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def update_item(self, **kw: Any) -> None:  # claim(): the draft's head
+    def update_item(self, **kw: Any) -> dict[str, Any]:  # claim(): the draft's head
         key = kw["Key"]
         values = kw["ExpressionAttributeValues"]
-        self.items[(key["pk"]["S"], key["sk"]["S"])] = {**key, "order": values[":o"], "kind": values[":k"]}
+        item = {**key, "order": values[":o"], "kind": values[":k"]}
+        self.items[(key["pk"]["S"], key["sk"]["S"])] = item
+        return {"Attributes": item}  # claim() reads the head back (ReturnValues=ALL_NEW)
 
     def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:
         for op in TransactItems:
@@ -451,6 +453,8 @@ class _IndexRecorder:
                 u = op["Update"]
                 key = u["Key"]
                 values = u["ExpressionAttributeValues"]
+                if key["pk"]["S"].startswith("HEAD#"):
+                    continue  # the head's unfinished-change record: none on a preloaded site
                 cur = self.listings.setdefault((key["pk"]["S"], key["sk"]["S"]), {**key, "v": 0, "c": 0})
                 cur.update(title=values[":t"], updated=values[":u"])
                 cur["v"] += 1
