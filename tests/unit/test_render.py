@@ -377,6 +377,9 @@ def test_listing_with_neighbour_only_nav() -> None:
     assert pagination(front) == [("next", "Older posts", "/tags/ai/page/8/")]
     assert text_of(parse(front).find(".//title")) == "AI | Example"
     assert pagination(render(Nav(None, 1, None, None), "/tags/ai/")) == []
+    # Page 1 is the oldest page, not the front page: its title says so (was the front page's).
+    oldest = render(Nav(1, 9, "/tags/ai/page/2/", None), "/tags/ai/page/1/")
+    assert text_of(parse(oldest).find(".//title")) == "Page 1 | AI | Example"
 
 
 @given(st.integers(1, 60).flatmap(lambda pages: st.tuples(st.integers(1, pages), st.just(pages))))

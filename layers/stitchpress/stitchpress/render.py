@@ -411,7 +411,9 @@ class Renderer:
         if nav is not None:
             page, pages = nav.page or 1, nav.pages
         page_title = f"{title} | {site.title}" if title and kind != "home" else site.title
-        if page > 1:
+        # A numbered page (nav.page, page 1 included: it is the oldest, not the front page) or,
+        # with newest-first numbering, any page but the first says its number.
+        if (nav is not None and nav.page is not None) or (nav is None and page > 1):
             page_title = f"{ui['page_n'].format(n=page)} | {page_title}"
         jsonld = None
         if kind == "home":
