@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, publish
+from tests.functional.test_lifecycle import draft, publish, s3_event
 
 
 def related(aws: Aws, key: str) -> list[str]:
@@ -44,3 +44,20 @@ def test_a_post_page_lists_the_posts_sharing_most_tags_and_categories(aws: Aws) 
     publish(aws, "drafts/2025-05-09-late.md", draft("Late", "2025-05-09", ["llm"], categories='["Life"]'))
     assert related(aws, "2025/05/06/06/index.html") == related_of(before)
     assert "Late" not in related(aws, "2025/05/07/me/index.html")
+
+
+def test_an_unpublished_or_moved_post_leaves_the_related_lists_that_named_it(aws: Aws) -> None:
+    for n in range(1, 6):
+        publish(aws, f"drafts/2025-06-0{n}-p{n}.md", draft(f"P{n}", f"2025-06-0{n}", ["t"]))
+    publish(aws, "drafts/2025-06-09-x.md", draft("Far", "2025-06-09", ["u"]))  # P5 is no neighbour of it
+    assert "P2" in related(aws, "2025/06/05/p5/index.html")
+    aws.s3.delete_object(Bucket=aws.drafts, Key="drafts/2025-06-02-p2.md")
+    aws.invoke(s3_event(aws, "drafts/2025-06-02-p2.md", kind="delete"))
+    for n in (3, 4, 5):
+        assert "P2" not in related(aws, f"2025/06/0{n}/p{n}/index.html")
+        assert "/2025/06/02/p2/" not in aws.page(f"2025/06/0{n}/p{n}/index.html")
+    # A new slug moves P1: pages that listed it link its new URL, not the gone one.
+    publish(aws, "drafts/2025-06-01-p1.md", draft("P1", "2025-06-01", ["t"], slug="renamed"))
+    for n in (3, 4, 5):
+        page = aws.page(f"2025/06/0{n}/p{n}/index.html")
+        assert "/2025/06/01/p1/" not in page and "/2025/06/01/renamed/" in page

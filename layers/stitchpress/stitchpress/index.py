@@ -665,6 +665,18 @@ class PostIndex:
         )
         return [_summary(i) for i in resp.get("Items", [])]
 
+    def newer(self, post: PostSummary, limit: int, listing: str = HOME) -> list[PostSummary]:
+        """The `limit` posts just newer than `post` on a listing, nearest first."""
+        resp = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk > :sk",
+            ExpressionAttributeValues={":pk": {"S": f"LIST#{listing}"}, ":sk": {"S": sort_key(post)}},
+            ScanIndexForward=True,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [_summary(i) for i in resp.get("Items", [])]
+
     def around(
         self, post: PostSummary, depth: int = 2, listing: str = HOME
     ) -> tuple[list[PostSummary], list[PostSummary]]:

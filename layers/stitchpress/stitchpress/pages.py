@@ -5,7 +5,7 @@ the site (the archive's per-month lists are kept in the index, see PostIndex.put
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 
@@ -38,7 +38,7 @@ from .render import (
     static_assets,
 )
 from .storage import ASSET_CACHE_CONTROL, PAGE_CACHE_CONTROL, DraftStore, NotFound, Page
-from .urls import object_key
+from .urls import object_key, quote_path
 
 HTML = "text/html; charset=utf-8"
 XML = "application/xml; charset=utf-8"
@@ -83,6 +83,26 @@ class Pages:
         jobs = [partial(self.index.older, post, related.WINDOW, n) for n in names]
         found = parallel.call_all([*jobs, partial(self.index.older, post, related.RELATED_MIN)])
         return related.choose(post, [p for older in found[:-1] for p in older], found[-1])
+
+    def still_linking(
+        self, olds: Sequence[PostSummary], urls: Sequence[str], read: Callable[[str], bytes | None]
+    ) -> list[str]:
+        """Draft keys of the posts whose page may still link a URL a post left (unpublished or
+        moved): a post's related list is chosen among the posts just older than it, so only the
+        posts just newer than the old version in each of its listings can name it; of those,
+        the ones whose page on the site (`read`) links one of the URLs. Bounded: at most WINDOW
+        posts a listing, one Query each, and one read per post."""
+        jobs = [
+            partial(self.index.newer, old, related.WINDOW, name)
+            for old in olds
+            for name in related.listings(old)
+        ]
+        jobs += [partial(self.index.newer, old, related.RELATED_MIN) for old in olds]
+        found = {p.source_key: p for posts in parallel.call_all(jobs) for p in posts}
+        keys = sorted(set(found) - {old.source_key for old in olds})
+        hrefs = [f'href="{quote_path(url)}"'.encode() for url in urls]
+        bodies = parallel.each(lambda k: read(object_key(found[k].url)), keys)
+        return [k for k, body in zip(keys, bodies, strict=True) if body and any(h in body for h in hrefs)]
 
     def rerendered(self, key: str, neighbours: Neighbours | None = None) -> list[Page]:
         """A published post's page rendered again from the draft version the index says is live

@@ -8,8 +8,9 @@ such posts are topped up with the posts just before it on the home listing.
 
 Only older posts are candidates, so a new post never changes an older post's list and no old
 page is re-rendered when a post arrives (a back-dated arrival is the exception: it shows on
-newer pages when they are next rendered). A post that leaves can stay listed on a newer post's
-page until that page is next rendered. See README "Related posts".
+newer pages when they are next rendered). When a post leaves or moves, the newer posts that
+could have chosen it and whose page links it are rendered again (Pages.still_linking). See
+README "Related posts".
 """
 
 from __future__ import annotations
