@@ -25,7 +25,8 @@ import pytest
 
 from tests.conftest import EXAMPLE_DRAFT, ROOT
 
-pytestmark = pytest.mark.e2e
+# One worker should run them all (one pair of `local up`): honoured under --dist loadgroup.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("commands")]
 
 SITE_TITLE = "ALLFORCES ブログ"  # examples/site.toml
 POST_URL = "/2025/09/21/meta-ai-investment/"
@@ -276,3 +277,45 @@ def test_make_demo_publishes_the_examples_with_their_settings() -> None:
     page = (ROOT / "_site" / POST_URL.strip("/") / "index.html").read_text(encoding="utf-8")
     assert "Metaの6000億ドルAI投資" in page
     assert SITE_TITLE in page  # make demo uses examples/site.toml
+
+
+def test_preview_renders_drafts_without_aws(tmp_path: Path) -> None:
+    out = tmp_path / "preview"
+    proc = sh(
+        f".venv/bin/stitchpress preview examples/drafts/{EXAMPLE_DRAFT.name} --out {out} --settings examples/site.toml"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = out / POST_URL.strip("/") / "index.html"
+    assert f"examples/drafts/{EXAMPLE_DRAFT.name}: {page}" in proc.stdout
+    html = page.read_text(encoding="utf-8")
+    assert "Metaの6000億ドルAI投資" in html and SITE_TITLE in html
+    assert "---END---" not in html and "しかし、それだけではありません。" in html
+    assert (out / "assets" / "style.css").is_file()  # the page's stylesheet, beside it
+    assert "superseded branch" in proc.stderr  # the same warnings as check
+
+
+def test_preview_rejects_like_a_compiler(tmp_path: Path) -> None:
+    bad = tmp_path / "2025-09-21-bad.md"
+    bad.write_text("---\ntitle: Bad\ndate: 21/09/2025\n---\n\nText.\n", encoding="utf-8")
+    out = tmp_path / "preview"
+    proc = sh(f".venv/bin/stitchpress preview {bad} --out {out}")
+    assert proc.returncode == 1
+    assert f"{bad}:3: date: cannot parse" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists() or not any(out.rglob("*.html"))
+
+
+def test_a_markdown_extension_draft_publishes_with_its_liquid_warning(ups: tuple[Running, Running]) -> None:
+    bare = ups[1]
+    outputs = bare.outputs()
+    s3 = s3_client(outputs)
+    key = "drafts/2025-10-03-from-jekyll.markdown"
+    body = "---\ntitle: From Jekyll\ndate: 2025-10-03\n---\n\nSee {{ site.url }}/about for more.\n"
+    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
+    line = bare.wait_for(rf"^published\s+{re.escape(key)}\s").string
+    assert "/2025/10/03/from-jekyll/" in line and "(1 warning" in line
+    report = s3.get_object(
+        Bucket=outputs["drafts_bucket"], Key="reports/2025-10-03-from-jekyll.markdown.json"
+    )
+    assert f"{key}:6: warning: body: Liquid {{{{ site.url }}}}" in report["Body"].read().decode()
+    assert get(outputs["site_url"] + "/2025/10/03/from-jekyll/")[0] == 200
