@@ -60,6 +60,10 @@ def _big_rewinds(n: int) -> str:  # rewinds searched in a long repetitive segmen
     return "ab" * 20_000 + " end.\n" + "---END---\n…abababababx\n" * n
 
 
+def _repeated_sentences(n: int) -> str:  # one segment; each paragraph repeats its own sentence
+    return "\n\n".join(f"Paragraph {i} says the same thing once more. " * 3 for i in range(n)) + "\n"
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "same-quote": (_same_quote, 2000),
     "rewinds": (_rewinds, 2000),
@@ -69,6 +73,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "inline": (_inline, 1000),
     "marks": (_marks, 1000),
     "big-rewinds": (_big_rewinds, 1000),
+    "repeated-sentences": (_repeated_sentences, 4000),
 }
 
 

@@ -301,9 +301,14 @@ class _Piece:
     joiner: str = ""
     tail_cache: _Window | None = None
     own_cache: str | None = None
+    newlines: list[int] | None = None  # offsets of src's line breaks, shared by its pieces
 
     def line_at(self, offset: int) -> int:
-        return self.line + self.src.count("\n", self.base, offset)
+        # Bisecting, not counting from base: a long paragraph can ask for thousands of lines.
+        if self.newlines is None:
+            self.newlines = [m.start() for m in re.finditer("\n", self.src)]
+        nl = self.newlines
+        return self.line + bisect_left(nl, offset) - bisect_left(nl, self.base)
 
     def own_norm(self) -> str:
         if self.own_cache is None:
@@ -662,6 +667,7 @@ class _Stitcher:
                 base=para,
                 stop=len(src),
                 line=piece.line_at(para),
+                newlines=piece.newlines,
                 continuation=True,
                 inline=True,
                 quote_start=marker.end(),
