@@ -78,8 +78,8 @@ ensure_python313() {
 }
 
 cmd_build() {
-  if [[ ! -f functions/publish/app.py ]]; then
-    log "functions/publish/app.py is missing: nothing to build"
+  if [[ ! -f functions/publish/app.py || ! -f functions/images/app.py ]]; then
+    log "functions/publish/app.py or functions/images/app.py is missing: nothing to build"
     return 1
   fi
   ensure_python313
@@ -92,28 +92,40 @@ cmd_build() {
 # layer on sys.path (-S: no site-packages). Extension modules are aarch64, so on x86_64 this takes
 # their pure-Python fallbacks; it still proves the layer holds every module the handler imports.
 check_imports() {
-  POWERTOOLS_TRACE_DISABLED=true python3.13 -S -c '
-import sys, time
-sys.path[:0] = [".aws-sam/build/PublishFunction", ".aws-sam/build/StitchpressLayer/python"]
+  local fn
+  for fn in PublishFunction ImageFunction; do
+    FN="$fn" POWERTOOLS_TRACE_DISABLED=true python3.13 -S -c '
+import os, sys, time
+fn = os.environ["FN"]
+sys.path[:0] = [f".aws-sam/build/{fn}", ".aws-sam/build/StitchpressLayer/python"]
 start = time.perf_counter()
 import app
 assert callable(app.handler)
-print(f"[sam.sh] built handler imports on {sys.version.split()[0]} in {time.perf_counter() - start:.2f} s")
-' >&2
+print(f"[sam.sh] built {fn} handler imports on {sys.version.split()[0]} in {time.perf_counter() - start:.2f} s")
+' >&2 || return 1
+  done
 }
 
-# The layer must hold only aarch64 (or pure-Python) extension modules.
+# Each layer must hold only aarch64 (or pure-Python) extension modules; ImagesLayer must hold
+# Pillow's (a wheel for the build machine, or none, would fail only once deployed).
 check_layer_arch() {
-  local layer=".aws-sam/build/StitchpressLayer" bad=0 so
-  [[ -d "$layer/python" ]] || { log "no layer in $layer"; return 1; }
-  while IFS= read -r -d '' so; do
-    if ! file -b "$so" | grep -q 'aarch64'; then
-      log "not arm64: $so: $(file -b "$so")"
-      bad=1
-    fi
-  done < <(find "$layer" -name '*.so' -print0)
+  local name layer bad=0 so
+  for name in StitchpressLayer ImagesLayer; do
+    layer=".aws-sam/build/$name"
+    [[ -d "$layer/python" ]] || { log "no layer in $layer"; return 1; }
+    while IFS= read -r -d '' so; do
+      if ! file -b "$so" | grep -q 'aarch64'; then
+        log "not arm64: $so: $(file -b "$so")"
+        bad=1
+      fi
+    done < <(find "$layer" -name '*.so' -print0)
+    log "$name: $(find "$layer" -name '*.so' | wc -l) .so files, all aarch64; $(du -sh "$layer" | cut -f1) unzipped"
+  done
+  if ! compgen -G ".aws-sam/build/ImagesLayer/python/PIL/_imaging.*aarch64*.so" >/dev/null; then
+    log "ImagesLayer has no aarch64 build of Pillow's _imaging"
+    bad=1
+  fi
   [[ "$bad" == 0 ]] || return 1
-  log "layer: $(find "$layer" -name '*.so' | wc -l) .so files, all aarch64; $(du -sh "$layer" | cut -f1) unzipped"
 }
 
 # All three run, so one failure does not hide another's findings. --skip-download: checkov

@@ -25,9 +25,9 @@ def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text(encoding="utf-8"))
 
 
-def load_app() -> Any:
-    """functions/publish/app.py exactly as SAM packages it (CodeUri functions/publish/)."""
-    spec = importlib.util.spec_from_file_location("publish_app", ROOT / "functions" / "publish" / "app.py")
+def load_app(function: str = "publish") -> Any:
+    """functions/<function>/app.py exactly as SAM packages it (CodeUri functions/<function>/)."""
+    spec = importlib.util.spec_from_file_location(f"{function}_app", ROOT / "functions" / function / "app.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -53,6 +53,11 @@ class Aws:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         return self.app.handler(event, LocalContext(aws_request_id="test"))
+
+    def invoke_images(self, event: dict[str, Any]) -> Any:
+        """The image function (functions/images/app.py), as its queue would invoke it."""
+        app = load_app("images")
+        return app.handler(event, LocalContext(function_name="ImageFunction", aws_request_id="test"))
 
     def site_objects(self) -> dict[str, bytes]:
         out = {}
@@ -85,10 +90,11 @@ def aws() -> Iterator[Aws]:
         session = boto3.session.Session()
         stack = create_stack(session)
         saved = dict(os.environ)
-        os.environ.update(stack.config.to_env())
-        from stitchpress import handler
+        os.environ.update({**stack.image_config.to_env(), **stack.config.to_env()})
+        from stitchpress import handler, image_handler
 
         handler.reset()
+        image_handler.reset()
         try:
             yield Aws(
                 stack,
@@ -100,5 +106,6 @@ def aws() -> Iterator[Aws]:
             )
         finally:
             handler.reset()
+            image_handler.reset()
             os.environ.clear()
             os.environ.update(saved)

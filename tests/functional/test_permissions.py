@@ -52,12 +52,15 @@ def required(aws: Aws, service: str, op: str, params: dict[str, Any]) -> list[tu
     """(IAM action, resource as template.yaml writes it) that the call needs."""
     cfg = aws.stack.config
     if service == "s3":
-        bucket = {cfg.drafts_bucket: "${DraftsBucket.Arn}", cfg.site_bucket: "${SiteBucket.Arn}"}[
-            params["Bucket"]
-        ]
+        buckets = {cfg.drafts_bucket: "${DraftsBucket.Arn}", cfg.site_bucket: "${SiteBucket.Arn}"}
+        bucket = buckets[params["Bucket"]]
         if op == "ListObjectsV2":
             return [("s3:ListBucket", bucket)]
         obj = f"{bucket}/{params['Key']}"
+        if op == "CopyObject":  # reads the source, writes the copy (and its tags)
+            source = params["CopySource"]
+            needs = [("s3:GetObject", f"{buckets[source['Bucket']]}/{source['Key']}"), ("s3:PutObject", obj)]
+            return needs + ([("s3:PutObjectTagging", obj)] if params.get("Tagging") else [])
         action = {"HeadObject": "GetObject"}.get(op, op)
         needs = [(f"s3:{action}", obj)]
         if op == "GetObject" and params.get("VersionId"):
@@ -74,6 +77,10 @@ def required(aws: Aws, service: str, op: str, params: dict[str, Any]) -> list[tu
         if op == "BatchGetItem":
             return [("dynamodb:BatchGetItem", tables[name]) for name in params["RequestItems"]]
         return [(f"dynamodb:{op}", tables[params["TableName"]])]
+    if service == "sqs":
+        queues = {aws.stack.queue_url: "${PublishQueue.Arn}", aws.stack.image_queue_url: "${ImageQueue.Arn}"}
+        action = {"SendMessageBatch": "SendMessage"}.get(op, op)
+        return [(f"sqs:{action}", queues[params["QueueUrl"]])]
     if service == "cloudfront":
         return [
             (
@@ -116,5 +123,99 @@ def test_every_call_of_a_publishers_life_is_allowed_by_its_role(
     for service, op, params in made:
         for action, res in required(aws, service, op, params):
             if not any(fnmatch.fnmatchcase(res, pattern) for pattern in allowed(action)):
+                denied.append(f"{service}.{op} needs {action} on {res}")
+    assert not denied, "\n".join(sorted(set(denied)))
+
+
+def test_a_scheduled_posts_life_is_allowed_by_both_roles(
+    aws: Aws, calls: list[tuple[str, str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: the publish role covers holding, cancelling and carrying a schedule; the sweep
+    role covers the sweep, which touches only the pending partition and the publish queue."""
+    from datetime import UTC, datetime
+
+    from stitchpress import clock, handler, sweep
+    from tests.functional.test_schedule import Site
+
+    handler.reset()
+    sweep._clients.cache_clear()  # build the sweep's clients now, under the recorder
+    monkeypatch.setenv("PUBLISH_QUEUE_URL", aws.stack.queue_url)
+    fake = clock.FakeClock(datetime(2026, 12, 3, tzinfo=UTC))
+    with clock.using(fake):
+        site = Site(aws, fake)
+        key = "drafts/2027-01-15-perm.md"
+        assert site.upload(key, draft("Perm", "2027-01-15 00:00 Z", ["a"]))["status"] == "scheduled"
+        assert site.upload(key, b"---\ntitle: [\n---\nx\n")["status"] == "rejected"  # carried
+        site.upload("drafts/2027-01-16-gone.md", draft("Gone", "2027-01-16 00:00 Z"))
+        site.delete("drafts/2027-01-16-gone.md")  # cancelled
+        before = len(calls)
+        fake.set(datetime(2027, 1, 15, tzinfo=UTC))
+        assert [e["draft"] for e in sweep.handler({}, None)["enqueued"]] == [key]
+        swept = calls[before:]
+        site.drain()
+    assert aws.report(key)["status"] == "published"
+    sweep._clients.cache_clear()
+
+    def denied(made: list[tuple[str, str, dict[str, Any]]], role: str) -> list[str]:
+        out = []
+        for service, op, params in made:
+            if service == "sqs":
+                assert op == "SendMessageBatch" and params["QueueUrl"] == aws.stack.queue_url
+                needs = [("sqs:SendMessage", "${PublishQueue.Arn}")]
+            else:
+                needs = required(aws, service, op, params)
+            for action, res in needs:
+                if not any(fnmatch.fnmatchcase(res, p) for p in allowed(action, role)):
+                    out.append(f"{service}.{op} needs {action} on {res}")
+        return out
+
+    publish_calls = [
+        c for c in calls[:before] + calls[before + len(swept) :] if c[:2] != ("sqs", "GetQueueUrl")
+    ]
+    assert {"dynamodb.GetItem", "dynamodb.TransactWriteItems"} <= {f"{s}.{o}" for s, o, _ in publish_calls}
+    assert not denied(publish_calls, "PublishFunctionRole")
+    assert {f"{s}.{o}" for s, o, _ in swept} == {
+        "dynamodb.Query",
+        "dynamodb.DeleteItem",
+        "sqs.SendMessageBatch",
+    }
+    assert not denied(swept, "SweepFunctionRole")
+    # The role's dynamodb:LeadingKeys condition: every key the sweep reads or deletes is PENDING.
+    for _service, op, params in swept:
+        if op == "Query":
+            assert params["ExpressionAttributeValues"][":pk"] == {"S": "PENDING"}
+        elif op == "DeleteItem":
+            assert params["Key"]["pk"] == {"S": "PENDING"}
+
+
+def test_every_call_of_the_image_functions_life_is_allowed_by_its_role(
+    aws: Aws, calls: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    from stitchpress import image_handler
+    from stitchpress.media import MediaIndex
+    from tests.functional.test_images import delete_image, picture, put_image
+
+    MediaIndex(aws.ddb, aws.stack.config.index_table).record_uses("drafts/post.md", ["drafts/p.png"])
+    image_handler.reset()  # build the function's clients now, under the recorder
+    calls.clear()
+    assert put_image(aws, "drafts/p.png", picture("red"))["status"] == "published"
+    assert put_image(aws, "drafts/p.png", picture("blue"))["status"] == "published"  # replaced
+    assert put_image(aws, "drafts/p.png", b"not an image")["status"] == "rejected"
+    assert delete_image(aws, "drafts/p.png")["status"] == "removed"
+    made = [(s, o, p) for s, o, p in calls if (s, o) != ("sqs", "GetQueueUrl")]
+    ops = {f"{s}.{o}" for s, o, _ in made}
+    assert {
+        "s3.GetObject",
+        "s3.PutObject",
+        "s3.CopyObject",
+        "dynamodb.UpdateItem",
+        "dynamodb.PutItem",
+        "dynamodb.Query",
+        "sqs.SendMessageBatch",
+    } <= ops, ops
+    denied = []
+    for service, op, params in made:
+        for action, res in required(aws, service, op, params):
+            if not any(fnmatch.fnmatchcase(res, p) for p in allowed(action, "ImageFunctionRole")):
                 denied.append(f"{service}.{op} needs {action} on {res}")
     assert not denied, "\n".join(sorted(set(denied)))

@@ -49,13 +49,14 @@ def test_paths_of_listings_and_sitemaps() -> None:
     assert sitemap_path("month/2025/09") == "/sitemaps/2025-09.xml"
 
 
-def test_numbered_pages_exist_only_while_a_listing_has_more_than_one_page() -> None:
-    assert numbered_pages_gone("/tags/a/", 20, 20) == ["/tags/a/page/1/", "/tags/a/page/2/"]
-    assert numbered_pages_gone("/tags/a/", 21, 20) == []
-    assert numbered_pages_gone("/tags/a/", 40, 20) == ["/tags/a/page/3/"]
+def test_numbered_pages_exist_only_while_the_front_page_holds_two_pages_worth() -> None:
+    assert numbered_pages_gone("/tags/a/", 39, 20) == ["/tags/a/page/1/"]
+    assert numbered_pages_gone("/tags/a/", 40, 20) == []
+    assert numbered_pages_gone("/tags/a/", 59, 20) == ["/tags/a/page/2/"]
 
 
 def test_the_first_page_to_render_is_where_a_touched_post_is() -> None:
-    assert first_page(41, [], every_page=False, size=20) == 2  # the page before the newest
-    assert first_page(41, [40], every_page=False, size=20) == 1  # the oldest post moved
-    assert first_page(41, [], every_page=True, size=20) == 1
+    assert first_page(61, [], every_page=False, size=20) == 1  # the page before the newest
+    assert first_page(81, [], every_page=False, size=20) == 2
+    assert first_page(81, [80], every_page=False, size=20) == 1  # the oldest post moved
+    assert first_page(81, [], every_page=True, size=20) == 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from stitchpress.stitch import MIN_OVERLAP, stitch
+from stitchpress.stitch import MIN_OVERLAP, MISSING_MARKER_MIN, stitch
 
 # Vocabularies: no "…", no "...", no "#", "|", "`" or "---" (they would change what a paragraph
 # is); some characters whose NFKC form differs (full-width, half-width kana, accents).
@@ -206,13 +206,34 @@ def _respace(q: str) -> str:
     return body[:-1].replace(" ", "\n").replace("。", "。 ") + body[-1:] + tail
 
 
+def _marked(mark: str, close: str | None = None) -> Callable[[str], str]:
+    """The quote wrapped in Markdown marks the original does not have (around its visible text)."""
+
+    def wrap(q: str) -> str:
+        lead, core = q[: len(q) - len(q.lstrip())], q.strip()
+        trail = q[len(q.rstrip()) :]
+        return lead + mark + core + (mark if close is None else close) + trail if core else q
+
+    return wrap
+
+
 @settings(max_examples=120, deadline=None)
 @given(
     cut_articles(),
-    st.sampled_from(["…", "...", "……"]),
+    st.sampled_from(["…", "...", "……", "⋯", "⋯⋯"]),
     st.sampled_from(["", " ", "  "]),
     st.sampled_from(["\n---END---\n", "\n\n  ---END---\t\n\n\n", "\n---END---  \n"]),
-    st.sampled_from([_fullwidth, _nfkc, _respace]),
+    st.sampled_from(
+        [
+            _fullwidth,
+            _nfkc,
+            _respace,
+            _marked("*"),
+            _marked("**"),
+            _marked("`"),
+            _marked("[", "](https://x.org/a)"),
+        ]
+    ),
     st.booleans(),
 )
 def test_variants_stitch_to_the_same_text_as_the_clean_form(
@@ -268,3 +289,52 @@ def test_never_raises_and_reports_are_json_safe(body: str, title: str | None, fi
     for s in r.segments:
         assert (s.status == "used") == (s.reason is None)
         assert s.parent is None or s.parent < s.index
+
+
+@settings(max_examples=80, deadline=None)
+@given(cut_articles())
+def test_segments_without_markers_that_repeat_the_tail_come_back_with_a_warning_each(cut: Cut) -> None:
+    assume(usable(cut))
+    # Long enough to be trusted without a marker; not starting with a Markdown block marker.
+    for c, ov in zip(cut.cuts, cut.overlaps, strict=True):
+        quote = cut.text[c - ov : c]
+        assume(len(norm(quote)) >= MISSING_MARKER_MIN and len(set(norm(quote))) >= 5)
+        assume(quote[:1].strip() and not quote.startswith("    "))
+    r = stitch(draft(cut, marker=""))
+    assert r.errors == []
+    assert r.markdown == cut.text + "\n"
+    assert [s.continuation for s in r.segments] == [False] + [True] * len(cut.cuts)
+    missing = [m for m in r.warnings if "marker is missing" in m.text]
+    assert [m.line for m in missing] == [s.line for s in r.segments[1:]]
+
+
+EMPHASISED = re.compile(r"\b(fox|data|model|centre|future)\b")
+
+
+@settings(max_examples=120, deadline=None)
+@given(cut_articles(), st.sampled_from(["*", "**", "_", "`"]))
+def test_quotes_without_the_originals_marks_keep_the_marks(cut: Cut, mark: str) -> None:
+    """The article has emphasised words; the quotes repeat them without the marks."""
+    marked = EMPHASISED.sub(lambda m: mark + m.group() + mark, cut.text)
+    assume(marked != cut.text)
+    # The cuts move with the text: count the marks inserted before each.
+    shift = [0] * (len(cut.text) + 1)
+    for m in EMPHASISED.finditer(cut.text):
+        for i in range(m.start() + 1, m.end() + 1):
+            shift[i] += len(mark)
+        for i in range(m.end() + 1, len(shift)):
+            shift[i] += 2 * len(mark)
+    # A cut inside a word or next to its marks: where the marks go is a guess; keep it simple.
+    spans = [(m.start(), m.end()) for m in EMPHASISED.finditer(cut.text)]
+    assume(all(not (a <= c <= b) for c in cut.cuts for a, b in spans))
+    moved = Cut(
+        marked,
+        [c + shift[c] for c in cut.cuts],
+        [ov + shift[c] - shift[c - ov] for c, ov in zip(cut.cuts, cut.overlaps, strict=True)],
+    )
+    assume(usable(cut))
+    plain = mark.replace("\\", "")
+    r = stitch(draft(moved, quote=lambda q: q.replace(plain, "")))
+    assert r.errors == []
+    assert r.markdown == marked + "\n"
+    assert not [m for m in r.warnings if "rewinds" in m.text]

@@ -46,10 +46,10 @@ def props(logical_id: str) -> dict[str, Any]:
     return p
 
 
-def function_env() -> dict[str, Any]:
+def function_env(function: str = "PublishFunction") -> dict[str, Any]:
     """The function's variables as deployed: Globals merged with the function's own."""
     merged: dict[str, Any] = dict(template()["Globals"]["Function"]["Environment"]["Variables"])
-    merged.update(props("PublishFunction")["Environment"]["Variables"])
+    merged.update(props(function)["Environment"]["Variables"])
     return merged
 
 
@@ -72,8 +72,8 @@ def as_list(node: Any) -> list[Any]:
     return list(node) if isinstance(node, list) else [node]
 
 
-def role_statements() -> Iterator[dict[str, Any]]:
-    for policy in props("PublishFunctionRole")["Policies"]:
+def role_statements(role: str = "PublishFunctionRole") -> Iterator[dict[str, Any]]:
+    for policy in props(role)["Policies"]:
         yield from policy["PolicyDocument"]["Statement"]
 
 
@@ -188,14 +188,20 @@ def test_idempotency_table_uses_the_powertools_default_schema() -> None:
     assert table["BillingMode"] == "PAY_PER_REQUEST"
 
 
-def notification_filters() -> list[tuple[str, str, str, str]]:
-    """(event, queue, prefix, suffix) of every drafts bucket notification."""
+def notification_filters(queue: str = "${PublishQueue.Arn}") -> list[tuple[str, str, str, str]]:
+    """(event, queue, prefix, suffix) of every drafts bucket notification to `queue`."""
     out = []
     for conf in props("DraftsBucket")["NotificationConfiguration"]["QueueConfigurations"]:
         rules = {r["Name"]: r["Value"] for r in conf["Filter"]["S3Key"]["Rules"]}
         assert set(rules) == {"prefix", "suffix"}
-        out.append((conf["Event"], text(conf["Queue"]), rules["prefix"], rules["suffix"]))
+        if text(conf["Queue"]) == queue:
+            out.append((conf["Event"], text(conf["Queue"]), rules["prefix"], rules["suffix"]))
     return out
+
+
+def test_every_notification_goes_to_one_of_the_two_queues() -> None:
+    confs = props("DraftsBucket")["NotificationConfiguration"]["QueueConfigurations"]
+    assert {text(c["Queue"]) for c in confs} == {"${PublishQueue.Arn}", "${ImageQueue.Arn}"}
 
 
 def test_only_markdown_under_drafts_notifies_the_publish_queue() -> None:
@@ -209,9 +215,10 @@ def test_only_markdown_under_drafts_notifies_the_publish_queue() -> None:
         )
 
 
-def matches_notification(key: str) -> bool:
+def matches_notification(key: str, queue: str = "${PublishQueue.Arn}") -> bool:
     return any(
-        key.startswith(prefix) and key.endswith(suffix) for _e, _q, prefix, suffix in notification_filters()
+        key.startswith(prefix) and key.endswith(suffix)
+        for _e, _q, prefix, suffix in notification_filters(queue)
     )
 
 
@@ -253,25 +260,148 @@ def test_event_source_reports_partial_batch_failures_with_bounded_concurrency() 
     assert 1 <= p["BatchSize"] <= 10
 
 
+# --- the image function --------------------------------------------------------------------------
+
+
+def test_image_function_runs_its_handler_on_arm64_with_pillows_own_layer() -> None:
+    fn = props("ImageFunction")
+    module_name, _, attr = fn["Handler"].partition(".")
+    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
+    assert path == ROOT / "functions" / "images" / "app.py"
+    spec = importlib.util.spec_from_file_location("images_app_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert list(inspect.signature(getattr(module, attr)).parameters) == ["event", "context"]
+    glob = template()["Globals"]["Function"]
+    assert fn.get("Architectures", glob.get("Architectures")) == ["arm64"]
+    assert fn["Layers"] == [{"Ref": "StitchpressLayer"}, {"Ref": "ImagesLayer"}]
+    # The publish function does not carry Pillow: its layer and cold start stay small.
+    assert props("PublishFunction")["Layers"] == [{"Ref": "StitchpressLayer"}]
+    layer = resource("ImagesLayer")
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
+    assert "build-ImagesLayer:" in makefile
+    # Pillow 13 has aarch64 wheels for manylinux_2_28 only.
+    assert "--platform manylinux_2_28_aarch64" in makefile and "--python-version 3.13" in makefile
+    pins = (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").read_text()
+    from PIL import __version__ as pillow
+
+    assert f"pillow=={pillow}" in pins.splitlines()  # the layer runs what the tests ran
+    stitchpress_pins = (ROOT / "layers" / "stitchpress" / "requirements.txt").read_text().lower()
+    assert "pillow" not in stitchpress_pins
+
+
+def test_image_function_is_sized_for_encoding_and_its_queue_for_its_timeout() -> None:
+    fn = props("ImageFunction")
+    assert fn["MemorySize"] >= 2048 and fn["Timeout"] >= 60
+    assert fn["Timeout"] > props("PublishFunction")["Timeout"]
+    queue = props("ImageQueue")
+    assert queue["VisibilityTimeout"] == stack.IMAGE_VISIBILITY_TIMEOUT >= 6 * fn["Timeout"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["ImageDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": stack.MAX_RECEIVE_COUNT,
+    }
+    (event,) = fn["Events"].values()
+    assert event["Type"] == "SQS" and text(event["Properties"]["Queue"]) == "${ImageQueue.Arn}"
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_image_function_environment_is_exactly_its_config_contract() -> None:
+    from stitchpress.image_publish import IMAGE_ENV_VARS, ImageConfig
+    from stitchpress.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+
+    env = function_env("ImageFunction")
+    assert set(env) == set(IMAGE_ENV_VARS) | POWERTOOLS_VARS
+    assert env["DRAFTS_BUCKET"] == {"Ref": "DraftsBucket"}
+    assert env["SITE_BUCKET"] == {"Ref": "SiteBucket"}
+    assert env["INDEX_TABLE"] == {"Ref": "IndexTable"}
+    assert env["PUBLISH_QUEUE_URL"] == {"Ref": "PublishQueue"}
+    params = template()["Parameters"]
+    config = ImageConfig.from_env(
+        {
+            k: str(params[v["Ref"]]["Default"]) if v.get("Ref") in params else "x"
+            for k, v in env.items()
+            if isinstance(v, dict)
+        }
+    )
+    assert (config.limits.max_bytes, config.limits.max_pixels) == (DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS)
+    assert set(config.to_env()) == set(IMAGE_ENV_VARS)
+
+
+@pytest.mark.parametrize(
+    ("key", "triggers"),
+    [
+        ("drafts/chart.png", True),
+        ("drafts/img/IMG_0001.JPG", True),
+        ("drafts/a.jpeg", True),
+        ("drafts/a.gif", True),
+        ("drafts/a.webp", True),
+        ("drafts/a.avif", True),
+        ("drafts/logo.svg", True),  # to be told why it is refused
+        ("drafts/post.md", False),
+        ("theme/x.png", False),
+        ("x.png", False),
+        ("reports/chart.png.json", False),
+    ],
+)
+def test_what_notifies_the_image_queue(key: str, triggers: bool) -> None:
+    assert matches_notification(key, "${ImageQueue.Arn}") is triggers
+    from stitchpress.image_publish import is_image_source_key
+
+    assert is_image_source_key(key) is triggers
+
+
+def test_image_notifications_match_the_local_stack() -> None:
+    from stitchpress.images import NOTIFICATION_SUFFIXES
+
+    filters = notification_filters("${ImageQueue.Arn}")
+    assert sorted((e, p, x) for e, _q, p, x in filters) == sorted(
+        (e, "drafts/", x) for e in stack.NOTIFICATION_EVENTS for x in NOTIFICATION_SUFFIXES
+    )
+
+
+def test_image_function_writes_only_media_on_the_site_and_never_drafts() -> None:
+    role = "ImageFunctionRole"
+    for action in ("s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"):
+        for res in allowed(action, role):
+            assert res in {"${SiteBucket.Arn}/media/*", "${DraftsBucket.Arn}/reports/*"}, (action, res)
+    assert allowed("sqs:SendMessage", role) == ["${PublishQueue.Arn}"]
+    assert allowed("cloudfront:CreateInvalidation", role) == []
+    assert allowed("dynamodb:TransactWriteItems", role) == []
+
+
+def test_unused_media_expire_by_lifecycle_after_a_grace_period() -> None:
+    from stitchpress.media import UNUSED_GRACE_DAYS, UNUSED_TAG
+
+    rules = {r["Id"]: r for r in props("SiteBucket")["LifecycleConfiguration"]["Rules"]}
+    rule = rules["ExpireUnusedMedia"]
+    assert rule["Status"] == "Enabled" and rule["Prefix"] == "media/"
+    assert rule["TagFilters"] == [{"Key": UNUSED_TAG, "Value": "true"}]
+    assert rule["ExpirationInDays"] == UNUSED_GRACE_DAYS
+
+
 # --- permissions ---------------------------------------------------------------------------------
 
 
-def allowed(action: str) -> list[str]:
+def allowed(action: str, role: str = "PublishFunctionRole") -> list[str]:
     """Resources (as text) on which the function's role allows `action`."""
     out: list[str] = []
-    for st in role_statements():
+    for st in role_statements(role):
         if st["Effect"] == "Allow" and action in as_list(st["Action"]):
             out += [text(r) for r in as_list(st["Resource"])]
     return out
 
 
-def test_the_function_can_write_to_the_drafts_bucket_only_outside_drafts() -> None:
+@pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole"])
+def test_the_function_can_write_to_the_drafts_bucket_only_outside_drafts(role: str) -> None:
     for action in ("s3:PutObject", "s3:DeleteObject"):
-        for res in allowed(action):
+        for res in allowed(action, role):
             if "DraftsBucket" in res:
                 assert res == "${DraftsBucket.Arn}/reports/*", (action, res)
     assert not storage.REPORTS_PREFIX.startswith(stack.NOTIFICATION_PREFIX)
     assert not matches_notification(storage.REPORTS_PREFIX + "x.md")
+    assert not matches_notification(storage.REPORTS_PREFIX + "x.png.json", "${ImageQueue.Arn}")
     # The site lives in another bucket, which has no notifications at all.
     assert "NotificationConfiguration" not in props("SiteBucket")
 
@@ -283,10 +413,14 @@ def test_the_function_reads_drafts_and_theme_including_versions() -> None:
     assert storage.DRAFTS_PREFIX == "drafts/" and storage.THEME_PREFIX == "theme/"
 
 
-def test_permissions_are_scoped_to_this_stacks_resources() -> None:
-    invalidate = allowed("cloudfront:CreateInvalidation")
-    assert invalidate == ["arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"]
-    for st in role_statements():
+@pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole"])
+def test_permissions_are_scoped_to_this_stacks_resources(role: str) -> None:
+    invalidate = allowed("cloudfront:CreateInvalidation", role)
+    if role == "PublishFunctionRole":
+        assert invalidate == [
+            "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
+        ]
+    for st in role_statements(role):
         actions = as_list(st["Action"])
         assert not any(a.endswith("*") for a in actions), st
         if "*" in as_list(st["Resource"]):

@@ -4,7 +4,7 @@ that carries one (the production path S3 -> SQS -> Lambda)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote_plus, unquote_plus
@@ -90,15 +90,20 @@ def is_draft_key(key: str) -> bool:
     return key.startswith(DRAFTS_PREFIX) and key.endswith(".md") and "/../" not in key
 
 
-def changes_from_s3_event(event: Mapping[str, Any]) -> list[DraftChange]:
-    """The draft changes in an S3 event. Records for other keys or event kinds are dropped,
-    and so are malformed ones (read_s3_event says why)."""
-    return read_s3_event(event)[0]
+def changes_from_s3_event(
+    event: Mapping[str, Any], accept: Callable[[str], bool] = is_draft_key
+) -> list[DraftChange]:
+    """The changes in an S3 event of the keys `accept`s (drafts; the image function: images).
+    Records for other keys or event kinds are dropped, and so are malformed ones
+    (read_s3_event says why)."""
+    return read_s3_event(event, accept)[0]
 
 
-def read_s3_event(event: Any) -> tuple[list[DraftChange], list[str]]:
-    """(the draft changes in an S3 event, why each malformed record was dropped). Records for
-    other keys or event kinds are dropped quietly: they are not for us."""
+def read_s3_event(
+    event: Any, accept: Callable[[str], bool] = is_draft_key
+) -> tuple[list[DraftChange], list[str]]:
+    """(the changes in an S3 event of the keys `accept`s, why each malformed record was
+    dropped). Records for other keys or event kinds are dropped quietly: they are not for us."""
     records = event.get("Records") if isinstance(event, Mapping) else None
     if not isinstance(records, list):
         return [], ["not an S3 event (no Records list)"]
@@ -106,7 +111,7 @@ def read_s3_event(event: Any) -> tuple[list[DraftChange], list[str]]:
     problems: list[str] = []
     for i, record in enumerate(records):
         try:
-            change = _change(record)
+            change = _change(record, accept)
         except (KeyError, TypeError, AttributeError, ValueError) as e:
             problems.append(f"record {i}: malformed S3 event record ({type(e).__name__}: {e}); skipped")
             continue
@@ -115,7 +120,7 @@ def read_s3_event(event: Any) -> tuple[list[DraftChange], list[str]]:
     return out, problems
 
 
-def _change(record: Mapping[str, Any]) -> DraftChange | None:
+def _change(record: Mapping[str, Any], accept: Callable[[str], bool]) -> DraftChange | None:
     if record.get("eventSource") not in (S3_SOURCE, SCHEDULE_SOURCE):
         return None
     name = str(record.get("eventName", ""))
@@ -130,7 +135,7 @@ def _change(record: Mapping[str, Any]) -> DraftChange | None:
     obj = s3["object"]
     # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
     key = unquote_plus(obj["key"])
-    if not is_draft_key(key):
+    if not accept(key):
         return None
     return DraftChange(
         bucket=str(s3["bucket"]["name"]),

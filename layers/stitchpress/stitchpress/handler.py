@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import parallel
 from .events import DraftChange, batch_id, is_test_event, read_s3_event
+from .image_publish import refresh_target
 from .publish import Outcome, Publisher
 
 logger = Logger()
@@ -81,7 +82,8 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
         config=config,
         key_prefix=IDEMPOTENCY_KEY_PREFIX,
     )
-    def apply_once(event: dict[str, str], change: DraftChange) -> dict[str, Any]:
+    def apply_once(event: dict[str, str], change: DraftChange, ran: list[bool]) -> dict[str, Any]:
+        ran.append(True)
         outcome = apply(change)
         return {"key": outcome.key, "status": outcome.status, "url": outcome.url}
 
@@ -113,7 +115,36 @@ def apply(change: DraftChange) -> Outcome:
 
 def apply_once(change: DraftChange) -> dict[str, Any]:
     run, _ = _idempotency()
-    return run(event={"identity": change.identity}, change=change)
+    ran: list[bool] = []
+    result = dict(run(event={"identity": change.identity}, change=change, ran=ran))
+    if not ran:
+        # Done in an earlier delivery: invalidate what its attempts recorded (that delivery's
+        # invalidation may have failed after the change completed).
+        publisher().resume(change)
+    return result
+
+
+def refresh(key: str) -> Outcome | None:
+    """Re-render a published post because an image it shows changed (the image function asks):
+    the draft event the index applied last is applied again, as a retry of it would be. Not
+    when a newer upload of the draft exists (rejected, or on its way): that upload's own
+    report stays, and a fixed upload will show the image."""
+    pub = publisher()
+    indexed = pub.index.get_post(key)
+    if indexed is None:
+        return None  # not published: deleted, rejected or `draft: true`
+    state = indexed.state
+    live = DraftChange(
+        bucket=pub.config.drafts_bucket,
+        key=key,
+        kind="put",
+        version_id=state.get("version_id") or None,
+        etag=state.get("etag"),
+        claimed=state.get("order"),  # re-applied as a retry of that event
+    )
+    if not live.matches(pub.drafts.current(key)):
+        return None
+    return apply(live)
 
 
 # AWS errors (throttling, timeouts) and a concurrent delivery of the same event in progress.
@@ -138,6 +169,10 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     except (TypeError, ValueError) as e:
         return _skip(f"the message body is not JSON ({e})", message_id=message_id)
     if isinstance(body, dict) and is_test_event(body):
+        return None
+    target = refresh_target(body) if isinstance(body, dict) else None
+    if target is not None:
+        refresh(target)
         return None
     changes, problems = read_s3_event(body)
     for problem in problems:

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 
 SOURCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif")
 REFUSED_SUFFIXES = (".svg", ".svgz")
-# Every suffix the drafts bucket notifies the image queue about (refused ones get a report).
-NOTIFIED_SUFFIXES = (*SOURCE_SUFFIXES, *REFUSED_SUFFIXES)
+# Every suffix the drafts bucket notifies the image queue about (an SVG gets a report saying why
+# it is refused). S3's suffix filters are case-sensitive, hence both cases (cameras write .JPG).
+NOTIFIED_SUFFIXES = (*SOURCE_SUFFIXES, ".svg")
+NOTIFICATION_SUFFIXES = tuple(x for s in NOTIFIED_SUFFIXES for x in (s, s.upper()))
 WIDTHS = (480, 960, 1600)
 MEDIA_PREFIX = "media/"
 # Content-hashed: a key's bytes never change, so browsers and CloudFront may keep them forever.

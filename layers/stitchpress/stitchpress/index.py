@@ -7,7 +7,15 @@ One table (pk, sk), four kinds of item:
 - listing     pk="LISTVER#<kind>"     sk="<listing>"  display name, post count `c` and a version
               `v` bumped by every transaction that changes the listing (renderers re-check it)
 - head        pk="HEAD#<draft key>"   sk="HEAD"    the order of the last S3 event applied to the
-              draft, so older events arriving late are ignored
+              draft, so older events arriving late are ignored; `olds`: the earlier versions of
+              the post whose pages a change has not finished rewriting (the index transaction
+              sets them, the change clears them when done: a retry, or the next event, reads
+              them and finishes the change; for an unpublished post they are its tombstone);
+              `paths <order>`: site keys an event's attempt is about to write, recorded before
+              writing and removed once invalidated, so no attempt's writes escape invalidation
+- url owner   pk="URL#<url>" sk="URL"  the draft a post URL belongs to: a second draft
+              resolving to the same URL is rejected instead of overwriting the page
+- site        pk="SITE" sk="STATIC"  the fingerprint of the static files the bucket holds
 Listings are "home", "tag/<key>", "category/<key>" and "month/<yyyy>/<mm>".
 """
 
@@ -62,8 +70,39 @@ class Listing:
     updated: datetime = datetime(1970, 1, 1, tzinfo=UTC)  # when a publish last changed it
 
 
+@dataclass(frozen=True)
+class Head:
+    """What a claim found on the draft's head item: the change left unfinished and the site keys
+    this event's earlier attempts recorded for invalidation."""
+
+    olds: tuple[PostSummary, ...] = ()
+    paths: frozenset[str] = frozenset()
+
+
 class Stale(Exception):
     """A newer event for the same draft has been applied (or claimed) already."""
+
+    def __init__(self, source_key: str, paths: frozenset[str] = frozenset()) -> None:
+        super().__init__(source_key)
+        self.paths = paths  # recorded by this event's earlier attempts: still to invalidate
+
+
+def paths_attribute(order: str) -> str:
+    return f"paths {order}"
+
+
+def _head(item: dict[str, Any], order: str) -> Head:
+    olds = tuple(_summary(o["M"]) for o in item.get("olds", {}).get("L", []))
+    return Head(olds, frozenset(item.get(paths_attribute(order), {}).get("SS", [])))
+
+
+class UrlTaken(Exception):
+    """The post's URL belongs to another draft."""
+
+    def __init__(self, url: str, owner: str) -> None:
+        super().__init__(f"{url} belongs to {owner}")
+        self.url = url
+        self.owner = owner
 
 
 class Throttled(Exception):
@@ -128,8 +167,15 @@ def _listing_key(name: str) -> dict[str, Any]:
     return {"pk": {"S": f"LISTVER#{name.partition('/')[0]}"}, "sk": {"S": name}}
 
 
+def _url_key(url: str) -> dict[str, Any]:
+    return {"pk": {"S": f"URL#{url}"}, "sk": {"S": "URL"}}
+
+
 def _head_key(source_key: str) -> dict[str, Any]:
     return {"pk": {"S": f"HEAD#{source_key}"}, "sk": {"S": "HEAD"}}
+
+
+_STATIC_KEY = {"pk": {"S": "SITE"}, "sk": {"S": "STATIC"}}
 
 
 class PostIndex:
@@ -140,7 +186,7 @@ class PostIndex:
 
     # --- event order ----------------------------------------------------------------------
 
-    def claim(self, source_key: str, order: str, kind: str, live: Callable[[], bool] = lambda: False) -> None:
+    def claim(self, source_key: str, order: str, kind: str, live: Callable[[], bool] = lambda: False) -> Head:
         """Record that the event with this order is being applied to the draft.
 
         Raises Stale when a newer event was claimed already. An equal order is the same event
@@ -150,28 +196,77 @@ class PostIndex:
         """
         earliest = time_of(order)  # every order of this time sorts at or above it
         try:
-            self._set_head(source_key, order, kind, "#o < :t OR #o = :o", {":t": {"S": earliest}})
+            item = self._set_head(source_key, order, kind, "#o < :t OR #o = :o", {":t": {"S": earliest}})
         except self.db.exceptions.ConditionalCheckFailedException as e:
-            held = e.response.get("Item", {}).get("order", {}).get("S", "")
+            held_item = e.response.get("Item", {})
+            held = held_item.get("order", {}).get("S", "")
             if time_of(held) != earliest or not live():
-                raise Stale(source_key) from e
+                raise Stale(source_key, _head(held_item, order).paths) from e
             try:
-                self._set_head(source_key, order, kind, "#o = :held", {":held": {"S": held}})
+                item = self._set_head(source_key, order, kind, "#o = :held", {":held": {"S": held}})
             except self.db.exceptions.ConditionalCheckFailedException as again:
-                raise Stale(source_key) from again
+                raise Stale(source_key, _head(again.response.get("Item", {}), order).paths) from again
+        return _head(item, order)
 
     def _set_head(
         self, source_key: str, order: str, kind: str, condition: str, values: dict[str, Any]
-    ) -> None:
-        self.db.update_item(
+    ) -> dict[str, Any]:
+        resp = self.db.update_item(
             TableName=self.table,
             Key=_head_key(source_key),
             UpdateExpression="SET #o = :o, #k = :k",
             ConditionExpression=f"attribute_not_exists(#o) OR {condition}",
             ExpressionAttributeNames={"#o": "order", "#k": "kind"},
             ExpressionAttributeValues={":o": {"S": order}, ":k": {"S": kind}, **values},
+            ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
+        return dict(resp.get("Attributes", {}))
+
+    def pending(self, source_key: str, order: str) -> Head:
+        """The head item's unfinished change and this event's recorded paths (no claim)."""
+        item = self.db.get_item(TableName=self.table, Key=_head_key(source_key), ConsistentRead=True).get(
+            "Item", {}
+        )
+        return _head(item, order)
+
+    def record_paths(self, source_key: str, order: str, keys: Iterable[str]) -> None:
+        """Record site keys this event is about to write, before writing them."""
+        self.db.update_item(
+            TableName=self.table,
+            Key=_head_key(source_key),
+            UpdateExpression="ADD #p :p",
+            ExpressionAttributeNames={"#p": paths_attribute(order)},
+            ExpressionAttributeValues={":p": {"SS": sorted(set(keys))}},
+        )
+
+    def finish(self, source_key: str, order: str, invalidated: Iterable[str], *, done: bool) -> None:
+        """After the invalidation: forget the paths this event recorded and, when its change is
+        `done` and no newer event holds the draft now (that one finishes the change itself), the
+        unfinished change."""
+        paths = sorted(set(invalidated))
+        names = {"#p": paths_attribute(order)}
+        values: dict[str, Any] = {":p": {"SS": paths}}
+        key = {"TableName": self.table, "Key": _head_key(source_key)}
+        if done:
+            try:
+                self.db.update_item(
+                    **key,
+                    UpdateExpression="REMOVE #olds" + (" DELETE #p :p" if paths else ""),
+                    ConditionExpression="#o = :o",
+                    ExpressionAttributeNames={"#olds": "olds", "#o": "order", **(names if paths else {})},
+                    ExpressionAttributeValues={":o": {"S": order}, **(values if paths else {})},
+                )
+                return
+            except self.db.exceptions.ConditionalCheckFailedException:
+                pass
+        if paths:
+            self.db.update_item(
+                **key,
+                UpdateExpression="DELETE #p :p",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
 
     def head(self, source_key: str) -> str | None:
         item = self.db.get_item(TableName=self.table, Key=_head_key(source_key), ConsistentRead=True).get(
@@ -179,14 +274,21 @@ class PostIndex:
         )
         return str(item["order"]["S"]) if item else None
 
-    def _head_check(self, source_key: str, order: str) -> dict[str, Any]:
+    def _head_update(self, source_key: str, order: str, olds: Iterable[PostSummary]) -> dict[str, Any]:
+        """Only if no newer event claimed the draft: record the versions whose pages the change
+        is yet to rewrite (the unfinished change survives a crash right after the commit)."""
+        unique = list({sort_key(p) + p.url + repr(p): p for p in olds}.values())
         return {
-            "ConditionCheck": {
+            "Update": {
                 "TableName": self.table,
                 "Key": _head_key(source_key),
+                "UpdateExpression": "SET #olds = :olds" if unique else "REMOVE #olds",
                 "ConditionExpression": "#o = :o",
-                "ExpressionAttributeNames": {"#o": "order"},
-                "ExpressionAttributeValues": {":o": {"S": order}},
+                "ExpressionAttributeNames": {"#o": "order", "#olds": "olds"},
+                "ExpressionAttributeValues": {
+                    ":o": {"S": order},
+                    **({":olds": {"L": [{"M": _summary_attrs(p)} for p in unique]}} if unique else {}),
+                },
             }
         }
 
@@ -205,17 +307,32 @@ class PostIndex:
         return IndexedPost(summary=_summary(item), state=state)
 
     def save_post(
-        self, post: PostSummary, state: dict[str, str], old: IndexedPost | None, order: str
+        self,
+        post: PostSummary,
+        state: dict[str, str],
+        old: IndexedPost | None,
+        order: str,
+        olds: Iterable[PostSummary] = (),
     ) -> None:
         """Write the post and its memberships, remove stale memberships, and bump every touched
-        listing's version and count — atomically, and only if no newer event claimed the draft."""
+        listing's version and count — atomically, and only if no newer event claimed the draft.
+        `olds` (earlier versions still to be taken off the site) and `old` are recorded on the
+        head item as the unfinished change."""
         new = listings_of(post)
         old_names = listings_of(old.summary) if old else {}
         if old is not None and old.summary == post:
             new = old_names = {}  # only the applied version changes: no listing moves
         summary = _summary_attrs(post)
+        # Until the change is finished, the head names every version whose pages it (re)writes,
+        # the new one included: a retry after this commit must not take the post as done.
+        moves = old is None or old.summary != post
+        unfinished = [
+            *olds,
+            *([old.summary] if old is not None and moves else []),
+            *([post] if moves else []),
+        ]
         ops: list[dict[str, Any]] = [
-            self._head_check(post.source_key, order),
+            self._head_update(post.source_key, order, unfinished),
             {
                 "Put": {
                     "TableName": self.table,
@@ -228,6 +345,9 @@ class PostIndex:
                 }
             },
         ]
+        ops.append(self._own(post.url, post.source_key))
+        if old is not None and old.summary.url != post.url:
+            ops.append(self._release(old.summary.url, post.source_key))
         for name in sorted(new):
             ops.append(
                 {
@@ -254,16 +374,17 @@ class PostIndex:
             ops.append(self._bump(name, new.get(name) or old_names.get(name, ""), delta))
         self._transact(ops)
 
-    def remove_post(self, old: IndexedPost, order: str) -> None:
+    def remove_post(self, old: IndexedPost, order: str, olds: Iterable[PostSummary] = ()) -> None:
         names = listings_of(old.summary)
         ops: list[dict[str, Any]] = [
-            self._head_check(old.summary.source_key, order),
+            self._head_update(old.summary.source_key, order, [*olds, old.summary]),
             {
                 "Delete": {
                     "TableName": self.table,
                     "Key": {"pk": {"S": f"POST#{old.summary.source_key}"}, "sk": {"S": "POST"}},
                 }
             },
+            self._release(old.summary.url, old.summary.source_key),
         ]
         for name in sorted(names):
             ops.append(
@@ -276,6 +397,35 @@ class PostIndex:
             )
             ops.append(self._bump(name, names[name], -1))
         self._transact(ops)
+
+    def _own(self, url: str, source_key: str) -> dict[str, Any]:
+        """Claim the URL for the draft, unless another draft holds it."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": {**_url_key(url), "owner": {"S": source_key}},
+                "ConditionExpression": "attribute_not_exists(#w) OR #w = :me",
+                "ExpressionAttributeNames": {"#w": "owner"},
+                "ExpressionAttributeValues": {":me": {"S": source_key}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _release(self, url: str, source_key: str) -> dict[str, Any]:
+        """Give the URL up, if the draft holds it (posts indexed before URLs had owners don't)."""
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": _url_key(url),
+                "ConditionExpression": "attribute_not_exists(#w) OR #w = :me",
+                "ExpressionAttributeNames": {"#w": "owner"},
+                "ExpressionAttributeValues": {":me": {"S": source_key}},
+            }
+        }
+
+    def url_owner(self, url: str) -> str | None:
+        item = self.db.get_item(TableName=self.table, Key=_url_key(url), ConsistentRead=True).get("Item")
+        return str(item["owner"]["S"]) if item else None
 
     def _bump(self, name: str, title: str, delta: int) -> dict[str, Any]:
         return {
@@ -301,8 +451,30 @@ class PostIndex:
         except self.db.exceptions.TransactionCanceledException as e:
             reasons = e.response.get("CancellationReasons", [])
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise Stale(str(ops[0]["ConditionCheck"]["Key"]["pk"]["S"])) from e
+                raise Stale(str(ops[0]["Update"]["Key"]["pk"]["S"])) from e
+            for op, reason in zip(ops, reasons, strict=False):
+                if (
+                    reason.get("Code") == "ConditionalCheckFailed"
+                    and "Put" in op
+                    and "owner" in op["Put"]["Item"]
+                ):
+                    url = str(op["Put"]["Item"]["pk"]["S"]).removeprefix("URL#")
+                    owner = (
+                        reason.get("Item", {}).get("owner", {}).get("S")
+                        or self.url_owner(url)
+                        or "another draft"
+                    )
+                    raise UrlTaken(url, owner) from e
             raise
+
+    # --- static files --------------------------------------------------------------------
+
+    def static_fingerprint(self) -> str | None:
+        item = self.db.get_item(TableName=self.table, Key=_STATIC_KEY, ConsistentRead=True).get("Item")
+        return str(item["fingerprint"]["S"]) if item else None
+
+    def set_static_fingerprint(self, fingerprint: str) -> None:
+        self.db.put_item(TableName=self.table, Item={**_STATIC_KEY, "fingerprint": {"S": fingerprint}})
 
     # --- listings -------------------------------------------------------------------------
 

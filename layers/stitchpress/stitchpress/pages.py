@@ -78,35 +78,33 @@ class Pages:
         base = listing_path(name)
         kind = name.partition("/")[0]
         size = PAGE_SIZE
-        pages = paging.page_count(count, size)
+        pages = paging.numbered(count, size)
         out: list[Page] = []
         if count == 0 and name != HOME:
             out.append(gone(base))  # an emptied tag or month disappears
         else:
-            # Reading the posts of the front page and the page before the newest usually tells
-            # where the touched posts are, too.
-            want = wanted_posts(count, every_page, size)
+            # Reading the posts of the front page and the two newest numbered pages usually
+            # tells where the touched posts are, too.
+            want = max(FEED_SIZE, wanted_posts(count, every_page, size))  # the feed's are here too
             posts = self.index.newest(name, want)
             newer_counts = []
             for post in touched:
                 newer = newer_among(posts, post, want)
                 newer_counts.append(self.index.newer_than(name, post) if newer is None else newer)
             low = first_page(count, newer_counts, every_page, size)
-            need = max(size, count - (low - 1) * size)
+            need = count - (low - 1) * size if pages else count
             if need > len(posts) == want:
                 posts = self.index.newest(name, need)
-            out.append(self._listing_page(kind, title, base, posts[:size], paging.front_nav(base, pages)))
-            if pages > 1:
-                for n in range(low, pages + 1):
-                    start, stop = paging.page_slice(count, size, n)
-                    path = paging.numbered_path(base, n)
-                    out.append(
-                        self._listing_page(
-                            kind, title, path, posts[start:stop], paging.page_nav(base, n, pages)
-                        )
-                    )
+            front = paging.front_size(count, size)
+            out.append(self._listing_page(kind, title, base, posts[:front], paging.front_nav(base, pages)))
+            for n in range(low, pages + 1):
+                start, stop = paging.page_slice(count, size, n)
+                path = paging.numbered_path(base, n)
+                out.append(
+                    self._listing_page(kind, title, path, posts[start:stop], paging.page_nav(base, n, pages))
+                )
             if name == HOME:
-                feed_posts = posts[:FEED_SIZE]  # FEED_SIZE <= PAGE_SIZE: the newest are all here
+                feed_posts = posts[:FEED_SIZE]
                 feed = self.renderer.feed(feed_posts, updated=_updated(feed_posts))
                 out.append(page(object_key(FEED_PATH), feed.encode(), "application/atom+xml; charset=utf-8"))
         out += [gone(path) for path in numbered_pages_gone(base, count, size)]

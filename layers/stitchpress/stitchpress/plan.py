@@ -108,16 +108,15 @@ def newer_among(posts: Sequence[PostSummary], post: PostSummary, limit: int) -> 
 
 
 def wanted_posts(count: int, every_page: bool, size: int = PAGE_SIZE) -> int:
-    """How many of a listing's newest posts to read first: the front page and the page before
-    the newest numbered one (its "newer" link changes when a page is added)."""
-    pages = paging.page_count(count, size)
-    return count if every_page else max(size, count - max(0, pages - 2) * size)
+    """How many of a listing's newest posts to read first: the front page and the two newest
+    numbered pages (a new numbered page, and the one whose "newer" link moves to it)."""
+    return count if every_page else max(size, count - max(0, paging.numbered(count, size) - 2) * size)
 
 
 def first_page(count: int, newer_counts: Iterable[int], every_page: bool, size: int = PAGE_SIZE) -> int:
     """The oldest numbered page to render: where a touched post is or was (`newer_counts`: how
     many posts are newer than each), and never later than the page before the newest."""
-    pages = paging.page_count(count, size)
+    pages = paging.numbered(count, size)
     first = 1 if every_page else pages
     for newer in newer_counts:
         first = min(first, paging.page_of(count - 1 - newer, size))
@@ -125,11 +124,8 @@ def first_page(count: int, newer_counts: Iterable[int], every_page: bool, size: 
 
 
 def numbered_pages_gone(base: str, count: int, size: int = PAGE_SIZE) -> list[str]:
-    """Numbered pages that may exist from before a removal and must not now: they exist only
-    while a listing has more than one page."""
-    pages = paging.page_count(count, size)
-    last_kept = pages if pages > 1 else 0
+    """Numbered pages that may exist from before a removal and must not now."""
     return [
         paging.numbered_path(base, page)
-        for page in range(last_kept + 1, paging.page_count(count + 1, size) + 1)
+        for page in range(paging.numbered(count, size) + 1, paging.numbered(count + 1, size) + 1)
     ]

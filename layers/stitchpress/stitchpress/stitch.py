@@ -1,7 +1,8 @@
 """Stitch a draft written in segments into one article.
 
 An AI model asked to "continue" ends a segment with a `---END---` line; the next segment starts
-with `…` (or `...`) and repeats the tail of the text so far (the *quote*) before going on. This
+with a marker (`…`, `……`, `⋯` or `...`) and repeats the tail of the text so far (the *quote*)
+before going on. This
 module removes the markers and the repeated text, picks the branch the draft ends on, and reports
 what it did. Pure: no I/O; never raises on any str input (problems are Messages in the result).
 
@@ -13,10 +14,14 @@ Rules (issue 3), and the decisions taken where they leave room:
   starts with the marker *and* whose text repeats the end of the text just before it; any other
   paragraph starting with "…" is ordinary text. The first segment has nothing to continue: a
   marker there is kept as text, with a warning (the start of the draft may be missing).
-- Matching is on characters, ignoring whitespace, zero-width characters and compatibility
-  differences: text is compared in NFKD form (NFKD-equal iff NFKC-equal; NFKD never composes,
-  so positions map back to the original text, which the output keeps). A quote must be at least
-  MIN_OVERLAP such characters long.
+- A segment without a marker whose start repeats the end of the text before it (at least
+  MISSING_MARKER_MIN characters, not code, not a rule like "=====") is a continuation whose
+  marker was forgotten: stitched as one, with a warning naming its line (issue 15).
+- Matching is on characters, ignoring whitespace, zero-width characters, compatibility
+  differences and Markdown marks (emphasis/strong/code marks, link syntax: `[text](url)` counts
+  as `text`): text is compared in NFKD form (NFKD-equal iff NFKC-equal; NFKD never composes,
+  so positions map back to the original text, which the output keeps, marks included). A quote
+  must be at least MIN_OVERLAP such characters long.
 - Parent choice, for a continuation whose text is T:
   1. End match: the most recent earlier piece P such that a prefix of T (at least MIN_OVERLAP
      characters) equals a suffix of the article as it stands along P's chain. The longest such
@@ -24,6 +29,8 @@ Rules (issue 3), and the decisions taken where they leave room:
   2. Else rewind: the most recent earlier piece P whose own new text contains the end of a quote
      (the quote may start in P's ancestors). The longest match wins, the latest on a tie. P's
      text after the match is dropped and reported.
+     Rewinds are looked for in the _REWIND_PIECES most recent pieces and the chain the article
+     so far ends with, in the last _REWIND_WINDOW characters of each, never inside fenced code.
   3. Else an error; the segment is then kept as plain text after the previous one so that later
      segments can still be checked.
   End matches come first so that two continuations quoting the same tail are siblings (a branch)
@@ -39,15 +46,20 @@ Rules (issue 3), and the decisions taken where they leave room:
   least REPEAT_MIN characters that occur twice get a "possible repetition loop" warning; an
   article whose last prose line lacks terminal punctuation gets "ends mid-sentence".
 
-Cost: quotes are matched within bounded windows (WINDOW characters, grown only when a quote
-fills one) using str.find / startswith, so stitching is linear in the draft size in practice.
+- Fenced code is never de-duplicated, and a marker line inside it is code, not a continuation.
+
+Cost: linear in the draft's size however many segments it has. Quotes are matched within
+bounded windows (WINDOW characters, grown only when a quote fills one) with str.find/startswith;
+a piece's tail is built on its parent's; an end match is looked for first in the most recent
+piece, then only in pieces whose last characters occur in the quote (an index), at most
+_MAX_END_CANDIDATES; rewinds are binary searches over a bounded set of pieces.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -61,8 +73,15 @@ PREVIEW_CHARS = 40
 REPEAT_MIN = 40
 DUPLICATE_MIN = 20  # shorter paragraphs ("---", "Thanks!") may legitimately repeat
 MAX_ERRORS = 20  # after this many quotes not found, stop matching (bounds the cost of junk input)
-_MAX_OCCURRENCES = 4096  # candidate match starts examined per piece (repetitive text)
+MISSING_MARKER_MIN = 20  # normalised characters a segment without a marker must repeat to continue
+_MIN_DISTINCT = 5  # ... and that many different characters ("-----" or "=====" repeat nothing)
 _MAX_WALK = 64  # pieces walked back to fill a window (pieces that add nothing, e.g. "…" only)
+# Bounds that keep stitching linear however many segments a draft has:
+_MAX_PER_KEY = 64  # earlier pieces with the same last characters compared with one quote
+_MAX_END_CANDIDATES = 64  # earlier pieces whose end is compared with one quote
+_REWIND_PIECES = 32  # a rewind is looked for in this many most recent pieces and ancestors...
+_REWIND_WINDOW = 1 << 16  # ...in the last this many characters of each piece's own text...
+_REWIND_CHARS = 1 << 17  # ...and in this many characters in all
 
 FIX_HINT = (
     "start the segment by repeating the last sentence of the text it continues, "
@@ -72,11 +91,21 @@ FIX_HINT = (
 Status = Literal["used", "discarded"]
 
 _END_LINE = re.compile(r"[^\S\n]*---END---[^\S\n]*")
-_MARKER = re.compile(r"[^\S\n]*(?:…|\.{3,})+\s*")
+# The continuation marker: "…", "……" (the Japanese ellipsis), "⋯" (U+22EF, CJK), "..." and runs
+# of them, with any whitespace after. One definition for segment starts and inline paragraphs.
+_MARKER_START = r"(?:[…⋯]|\.{3})"
+_MARKER = re.compile(r"[^\S\n]*(?:[…⋯]|\.{3,})+\s*")
 # A paragraph (after a blank line) that starts with a marker: a possible inline continuation.
-_INLINE = re.compile(r"\n[^\S\n]*\n\s*(?=…|\.\.\.)")
+_INLINE = re.compile(r"\n[^\S\n]*\n\s*(?=" + _MARKER_START + ")")
+# Markdown marks a quote may add or leave out: emphasis/strong/code marks, and link syntax
+# ("[text](url "title")", "[text][ref]", "![alt](url)"), of which only the text is compared.
+_LINK_TAIL = r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)|\]\[[^\[\]\n]*\]"
+_MARKUP = re.compile(_LINK_TAIL + r"|!\[|[*_`\[\]]")
+# Marks that may close what a quote ended with (never "[" or "![", which open what follows).
+_CLOSING_MARKS = re.compile(r"(?:" + _LINK_TAIL + r"|[*`\]]|_(?!\w))+")
+_EMPHASIS_UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")  # not inside a word (snake_case)
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})([^\n]*)$", re.M)
 _PARA_SEP = re.compile(r"\n(?:[^\S\n]*\n)+")
-_FENCE = re.compile(r"^ {0,3}(?:```|~~~)", re.M)
 _WS = re.compile(r"\s+")
 # A sentence (in NFKD text, where "。" stays and "！？．）" become "!?.)") ends at terminal
 # punctuation, taking closing quotes and brackets with it; "." ends one before a space, which
@@ -85,14 +114,22 @@ _SENTENCE = re.compile(r"[^\n。!?]+[。!?]*[」』)\]\"'”’»]*")
 _TERMINAL = frozenset("。．！？!?.…‥」』）)】〕〉》\"'”’»]〜～")
 _NOT_PROSE = re.compile(r"\s*(?:#|\||<|!\[|\[[^\]]*\]:|(?:[-*_]\s*){3,}$)")
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_LINK_SLACK = 512  # characters past a quote's end read so that a link cut there is seen whole
+
+
+def _has_markup(text: str) -> bool:
+    return "*" in text or "_" in text or "`" in text or "[" in text or "]" in text
 
 
 def _norm(text: str) -> str:
-    """The form quotes are matched in: NFKD, without whitespace or zero-width characters.
+    """The form quotes are matched in: NFKD, without whitespace, zero-width characters or
+    Markdown marks (_MARKUP).
 
     NFKD never composes, so the length of a prefix's form is the sum over its characters: a
     position in the form maps back to one in the original (see _orig_end).
     """
+    if _has_markup(text):
+        text = _MARKUP.sub("", text)
     form = "".join(unicodedata.normalize("NFKD", text).split())
     for ch in _ZERO_WIDTH:
         if ch in form:
@@ -110,28 +147,67 @@ def _orig_end(text: str, start: int, stop: int, n: int) -> int:
     if n <= 0:
         return start
     hi = min(stop, start + n)
-    while hi < stop and len(_norm(text[start:hi])) < n:  # whitespace: look further
+    while hi < stop and len(_norm(text[start:hi])) < n:  # whitespace and marks: look further
         hi = min(stop, start + 2 * (hi - start))
-    lo = start + 1
+    region = text[start : min(stop, hi + _LINK_SLACK)]
+    if _has_markup(region):
+        # Marks become zero-width characters (which _norm drops): positions stay put, and the
+        # form of a prefix no longer depends on where a link is cut, so it grows monotonically.
+        region = _MARKUP.sub(lambda m: "\u200b" * len(m.group()), region)
+    lo, hi = 1, hi - start
     while lo < hi:
         mid = (lo + hi) // 2
-        if len(_norm(text[start:mid])) >= n:
+        if len(_norm(region[:mid])) >= n:
             hi = mid
         else:
             lo = mid + 1
-    return lo
+    return start + lo
 
 
-def _common_prefix(a: str, i: int, b: str) -> int:
-    """Length of the common prefix of a[i:] and b (binary search on C-speed comparisons)."""
-    lo, hi = 0, min(len(a) - i, len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a.startswith(b[:mid], i):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+def _after_marks(text: str, i: int, stop: int) -> int:
+    """Index after the closing marks ("*", "`", "](url)"...) that directly follow text[i]: a
+    rewind's cut keeps them, so the kept text stays balanced."""
+    marks = _CLOSING_MARKS.match(text, i, stop)
+    return marks.end() if marks else i
+
+
+def _paragraph_before(piece: _Piece, end: int) -> str:
+    """The article's text from the start of its paragraph to piece.src[:end], along piece's chain
+    (at most 4096 characters)."""
+    parts: list[str] = []
+    total = 0
+    cur: _Piece | None = piece
+    for _ in range(_MAX_WALK):
+        if cur is None or total >= 4096:
+            break
+        text = cur.src[max(cur.new_start, end - 4096) : end]
+        parts.append(text)
+        total += len(text)
+        if "\n\n" in text:
+            break
+        end, cur = cur.cut, cur.parent
+    return "".join(reversed(parts))
+
+
+def _quote_end(text: str, start: int, stop: int, n: int, before: str) -> int:
+    """Where a continuation's own text starts: after its quote of n match-form characters, and
+    after the closing marks that follow the quote when they close marks the quote opened (the
+    article's paragraph it repeats, `before`, has its own). Marks closing what `before` left open
+    ("*brown fox" quoted as "brown fox* jumps") belong to the continuation and stay."""
+    end = _orig_end(text, start, stop, n)
+    marks = _CLOSING_MARKS.match(text, end, stop)
+    if marks is None:
+        return end
+    para = before[before.rfind("\n\n") + 1 :]
+    run = marks.group()
+    for ch in "*`":
+        if ch in run and para.count(ch) % 2:
+            return end
+    if "_" in run and len(_EMPHASIS_UNDERSCORE.findall(para)) % 2:
+        return end
+    if "]" in run and para.count("[") > para.count("]"):
+        return end
+    return marks.end()
 
 
 def _end_overlap(tail: str, head: str) -> int:
@@ -276,15 +352,26 @@ def _head(text: str, start: int, stop: int, want: int) -> _Window:
 
 
 def _piece_tail(piece: _Piece) -> _Window:
+    """The WINDOW (or more) match-form characters ending piece's chain; built on its parent's when
+    the piece goes on from the parent's end, so a chain of tiny pieces costs one step each."""
     if piece.tail_cache is None:
-        piece.tail_cache = _tail(piece, piece.stop, WINDOW)
+        parent = piece.parent
+        a = max(piece.new_start, piece.stop - WINDOW)
+        if a > piece.new_start or parent is None or piece.cut != parent.stop or parent.tail_cache is None:
+            piece.tail_cache = _tail(piece, piece.stop, WINDOW)
+        else:  # the piece's whole own text is in the window: the parent's tail comes before it
+            joined = parent.tail_cache.norm + _norm(piece.src[a : piece.stop])
+            cut = max(0, len(joined) - 2 * WINDOW)
+            piece.tail_cache = _Window(joined[cut:], cut > 0 or parent.tail_cache.truncated)
     return piece.tail_cache
 
 
-def _match_end(cont: _Piece, cand: _Piece) -> int:
-    """Quote length (match-form chars) if cont's text starts by repeating the end of cand's chain."""
+def _match_end(cont: _Piece, cand: _Piece, head: _Window) -> int:
+    """Quote length (match-form chars) if cont's text starts by repeating the end of cand's chain.
+
+    `head` is the start of cont's text (a WINDOW-sized _head), shared by all candidates."""
     want = WINDOW
-    tail, head = _piece_tail(cand), _head(cont.src, cont.quote_start, cont.stop, want)
+    tail = _piece_tail(cand)
     while True:
         k = _end_overlap(tail.norm, head.norm)
         grow = (k == len(head.norm) and head.truncated) or (k == len(tail.norm) and tail.truncated)
@@ -295,31 +382,78 @@ def _match_end(cont: _Piece, cand: _Piece) -> int:
         head = _head(cont.src, cont.quote_start, cont.stop, want)
 
 
-def _match_inside(cont: _Piece, cand: _Piece) -> tuple[int, int] | None:
-    """(quote length, match-form end in cand's own text) of the best rewind match, if any."""
+def _longest_prefix_in(win: str, head: str, boundary: int) -> int:
+    """Longest L >= MIN_OVERLAP such that head[:L] occurs in win ending after `boundary`; else 0.
+
+    Binary search on L with str.find: O(log len(head)) scans of win at C speed, however
+    repetitive the text (checking every occurrence of a short key is quadratic on "abab…").
+    "Occurs ending after boundary" alone is not monotonic in L: a match may end just after the
+    boundary while its one-shorter prefix ends on it. `across` (the longest match ending exactly
+    one character after the boundary) covers those, which makes the search monotonic."""
+    if boundary >= len(win):
+        return 0
+    across = _end_overlap(win[: boundary + 1], head)
+    lo, hi = 0, len(head)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if mid < MIN_OVERLAP or across > mid or win.find(head[:mid], max(0, boundary - mid + 1)) != -1:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo if lo >= MIN_OVERLAP else 0
+
+
+def _match_inside(cont: _Piece, cand: _Piece, head: _Window) -> tuple[int, int] | None:
+    """(quote length, match-form end in cand's own text) of the best rewind match (longest, then
+    latest), if any. Only the last _REWIND_WINDOW characters of cand's own
+    text are searched."""
     want = WINDOW
     own = cand.own_norm()
+    skip = max(0, len(own) - _REWIND_WINDOW)
+    if skip:
+        own = own[skip:]
     while True:
-        head = _head(cont.src, cont.quote_start, cont.stop, want)
         if len(head.norm) < MIN_OVERLAP:
             return None
         # Text before cand's own text, so that a quote may start in its ancestors.
-        before = _tail(cand.parent, cand.cut, len(head.norm)).norm if cand.parent else ""
+        before = _tail(cand.parent, cand.cut, len(head.norm)).norm if cand.parent and not skip else ""
         win = before + own
         boundary = len(before)
-        key = head.norm[:MIN_OVERLAP]
-        best: tuple[int, int] | None = None
-        p = win.find(key, max(0, boundary - len(head.norm)))
-        seen = 0
-        while p != -1 and seen < _MAX_OCCURRENCES:
-            q = _common_prefix(win, p, head.norm)
-            if q >= MIN_OVERLAP and p + q > boundary and (best is None or q >= best[0]):
-                best = (q, p + q - boundary)
-            p = win.find(key, p + 1)
-            seen += 1
-        if best is None or best[0] < len(head.norm) or not head.truncated or want >= MAX_WINDOW:
-            return best
+        q = _longest_prefix_in(win, head.norm, boundary)
+        if not q:
+            return None
+        p = win.rfind(head.norm[:q], max(0, boundary - q + 1))
+        if q < len(head.norm) or not head.truncated or want >= MAX_WINDOW:
+            return q, p + q - boundary + skip
         want *= 4
+        head = _head(cont.src, cont.quote_start, cont.stop, want)
+
+
+def _fence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each fenced code block: its opening fence line to the end of its closing
+    one, or to the end of the text when it is not closed."""
+    if "```" not in text and "~~~" not in text:
+        return []
+    spans: list[tuple[int, int]] = []
+    open_at, fence = -1, ""
+    for m in _FENCE_LINE.finditer(text):
+        run, rest = m.group(1), m.group(2)
+        if open_at < 0:
+            if run[0] == "`" and "`" in rest:  # CommonMark: not a fence (an inline code span)
+                continue
+            open_at, fence = m.start(), run
+        elif run[0] == fence[0] and len(run) >= len(fence) and not rest.strip():
+            spans.append((open_at, m.end()))
+            open_at = -1
+    if open_at >= 0:
+        spans.append((open_at, len(text)))
+    return spans
+
+
+def _span_at(spans: list[tuple[int, int]], pos: int) -> tuple[int, int] | None:
+    """The span holding position pos (start < pos <= end: a cut just after a fence is in it)."""
+    k = bisect_left(spans, (pos, -1)) - 1
+    return spans[k] if k >= 0 and pos <= spans[k][1] else None
 
 
 class _Stitcher:
@@ -331,6 +465,16 @@ class _Stitcher:
         self.warnings: list[Message] = []
         self.errors: list[Message] = []
         self.not_found = 0
+        # Pieces by the last MIN_OVERLAP characters of their chain's end: an end match needs
+        # them in the quote, so a quote is compared only with the pieces it can match.
+        self.ends: dict[str, list[_Piece]] = {}
+        self.fences: dict[int, list[tuple[int, int]]] = {}  # id(src) -> fenced code spans
+
+    def fence_spans(self, src: str) -> list[tuple[int, int]]:
+        spans = self.fences.get(id(src))
+        if spans is None:
+            spans = self.fences[id(src)] = _fence_spans(src)
+        return spans
 
     def warn(self, text: str, line: int | None) -> None:
         self.warnings.append(Message("warning", text, line=line, field="stitch"))
@@ -387,31 +531,96 @@ class _Stitcher:
                 piece.quote_start = marker.end()
                 if self.not_found >= MAX_ERRORS or not self._attach(piece):
                     self._attach_after(piece, prev)  # kept as plain text so later segments resolve
-            elif prev is not None:
+            elif prev is not None and not self._missing_marker(piece, prev):
                 self._attach_after(piece, prev)
+            first = len(self.pieces)
             self.pieces.append(piece)
             self._split_inline(piece)
+            for p in self.pieces[first:]:  # their ends are final now
+                tail = _piece_tail(p).norm
+                if len(tail) >= MIN_OVERLAP:
+                    self.ends.setdefault(tail[-MIN_OVERLAP:], []).append(p)
 
     def _attach_after(self, piece: _Piece, prev: _Piece | None) -> None:
         piece.parent, piece.joiner = prev, "\n\n"
         piece.cut = prev.stop if prev else 0
         piece.new_start = piece.base
 
+    def _missing_marker(self, piece: _Piece, prev: _Piece) -> bool:
+        """Attach a segment without a marker as a continuation of prev when it starts by repeating
+        the end of the text so far (at least MISSING_MARKER_MIN characters, not code)."""
+        if _FENCE_LINE.match(piece.src) or _indented(piece.src.split("\n", 1)[0]):
+            return False
+        if _span_at(self.fence_spans(prev.src), prev.stop):  # the text so far ends in code
+            return False
+        k = _match_end(piece, prev, _head(piece.src, 0, piece.stop, WINDOW))
+        if k < MISSING_MARKER_MIN:
+            return False
+        new_start = _quote_end(piece.src, 0, piece.stop, k, _paragraph_before(prev, prev.stop))
+        quote = piece.src[:new_start]
+        if len(set(_norm(quote))) < _MIN_DISTINCT or _FENCE_LINE.search(quote):
+            return False
+        piece.continuation = True
+        piece.parent, piece.cut, piece.new_start = prev, prev.stop, new_start
+        self.warn(
+            f"segment {piece.index} (line {piece.line}) has no continuation marker but starts by repeating "
+            f'the last {len(quote.strip())} characters of the text before it ("{_preview(quote)}"); stitched as a '
+            f'continuation with the repeated text removed. The marker is missing: start the segment with "…"',
+            piece.line,
+        )
+        return True
+
+    def _end_candidates(self, head: str) -> list[_Piece]:
+        """Earlier pieces whose end may be repeated by a quote starting with head, most recent first."""
+        found: set[_Piece] = set()
+        for j in range(len(head) - MIN_OVERLAP + 1):
+            same_end = self.ends.get(head[j : j + MIN_OVERLAP])
+            if same_end:
+                found.update(same_end[-_MAX_PER_KEY:])
+        return sorted(found, key=lambda p: p.index, reverse=True)[:_MAX_END_CANDIDATES]
+
+    def _rewind_candidates(self) -> list[_Piece]:
+        """The most recent pieces and the chain the article so far ends with, most recent first."""
+        found = set(self.pieces[-_REWIND_PIECES:])
+        node: _Piece | None = self.pieces[-1]
+        for _ in range(_REWIND_PIECES):
+            if node is None:
+                break
+            found.add(node)
+            node = node.parent
+        return sorted(found, key=lambda p: p.index, reverse=True)
+
     def _attach(self, piece: _Piece) -> bool:
-        for cand in reversed(self.pieces):
-            k = _match_end(piece, cand)
-            if k:
-                piece.parent, piece.cut = cand, cand.stop
-                piece.new_start = _orig_end(piece.src, piece.quote_start, piece.stop, k)
-                return True
-        for cand in reversed(self.pieces):
-            found = _match_inside(piece, cand)
+        head = _head(piece.src, piece.quote_start, piece.stop, WINDOW)
+        # The most recent piece first: nearly every quote repeats it, and then no lookup is needed.
+        cand = self.pieces[-1]
+        k = _match_end(piece, cand, head)
+        if not k:
+            for cand in self._end_candidates(head.norm):
+                k = _match_end(piece, cand, head)
+                if k:
+                    break
+        if k:
+            piece.parent, piece.cut = cand, cand.stop
+            piece.new_start = _quote_end(
+                piece.src, piece.quote_start, piece.stop, k, _paragraph_before(cand, cand.stop)
+            )
+            return True
+        searched = 0
+        for cand in self._rewind_candidates():
+            found = _match_inside(piece, cand, head)
             if found:
                 q, end = found
-                piece.parent = cand
-                piece.cut = _orig_end(cand.src, cand.new_start, cand.stop, end)
-                piece.new_start = _orig_end(piece.src, piece.quote_start, piece.stop, q)
-                return True
+                cut = _after_marks(cand.src, _orig_end(cand.src, cand.new_start, cand.stop, end), cand.stop)
+                if not _span_at(self.fence_spans(cand.src), cut):  # never rewind into code
+                    piece.parent, piece.cut = cand, cut
+                    piece.new_start = _quote_end(
+                        piece.src, piece.quote_start, piece.stop, q, _paragraph_before(cand, cut)
+                    )
+                    return True
+            searched += min(len(cand.own_norm()), _REWIND_WINDOW)
+            if searched > _REWIND_CHARS:
+                break
         self.not_found += 1
         quote = _preview(piece.src[piece.quote_start : piece.quote_start + 4 * PREVIEW_CHARS])
         self.error(
@@ -424,11 +633,16 @@ class _Stitcher:
     def _split_inline(self, piece: _Piece) -> None:
         """Split off paragraphs that start with a marker and repeat the text just before them."""
         src, pos = piece.src, piece.new_start
+        fences = self.fence_spans(src)
         while True:
             m = _INLINE.search(src, pos)
             if m is None:
                 return
             para = m.end()
+            code = _span_at(fences, para)
+            if code:  # a "..." line in fenced code is code
+                pos = code[1]
+                continue
             marker = _MARKER.match(src, para)
             if marker is None:  # the lookahead guarantees one; keeps mypy and readers sure
                 return
@@ -453,7 +667,9 @@ class _Stitcher:
                 parent=piece,
                 cut=end,
             )
-            inline.new_start = _orig_end(src, inline.quote_start, inline.stop, k)
+            inline.new_start = _quote_end(
+                src, inline.quote_start, inline.stop, k, _paragraph_before(piece, end)
+            )
             self.pieces.append(inline)
             piece, pos = inline, inline.new_start
 
@@ -562,12 +778,13 @@ class _Stitcher:
         kept: list[tuple[int, int, str | None]] = []  # start, end, NFKD text when prose
         seps: list[str] = []  # the separator that stood before each kept paragraph
         seen: dict[str, int] = {}
-        in_fence = False
+        fences = _fence_spans(article)
+        f = 0  # the first fenced block not yet passed
         for j, (a, b) in enumerate(spans):
             para = article[a:b]
-            fences = len(_FENCE.findall(para)) if "```" in para or "~~~" in para else 0
-            code = in_fence or fences > 0 or _indented(para)
-            in_fence ^= fences % 2 == 1
+            while f < len(fences) and fences[f][1] <= a:
+                f += 1
+            code = (f < len(fences) and fences[f][0] < b) or _indented(para)
             nfd = None if code else unicodedata.normalize("NFKD", para)
             if nfd is not None:
                 key = "".join(nfd.split())

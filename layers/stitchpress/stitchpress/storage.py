@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,31 +168,48 @@ class SiteStore:
         self.s3 = s3
         self.bucket = bucket
 
-    def apply(self, pages: Iterable[Page]) -> list[str]:
-        """Write (or delete) every page whose bytes differ from the bucket's, concurrently; the
-        keys that changed, sorted. Of two pages with one key, the later wins."""
+    def apply(self, pages: Iterable[Page], record: Callable[[list[str]], None] | None = None) -> list[str]:
+        """Write (or delete) every page whose bytes differ from the bucket's; the keys that
+        changed, sorted. Of two pages with one key, the later wins.
+
+        Readers must never follow a link to a missing page, so the writes go in three rounds
+        (each concurrent): new objects, then changed ones, then deletions. A new post page
+        exists before the listings that link it change; an unpublished one goes after them.
+        `record(keys)` is called with every key about to change before the first write.
+        """
         todo = list({p.key: p for p in pages}.values())
-        done = parallel.each(self._apply, todo, workers=WRITE_WORKERS)
-        return sorted(p.key for p, changed in zip(todo, done, strict=True) if changed)
+        digests = parallel.each(self.digest, [p.key for p in todo], workers=WRITE_WORKERS)
+        rounds: tuple[list[Page], list[Page], list[Page]] = ([], [], [])
+        for page, digest in zip(todo, digests, strict=True):
+            if page.body is None:
+                if digest is not None:
+                    rounds[2].append(page)
+            elif digest is None:
+                rounds[0].append(page)
+            elif digest != hashlib.sha256(page.body).hexdigest():
+                rounds[1].append(page)
+        keys = sorted(p.key for r in rounds for p in r)
+        if keys and record is not None:
+            record(keys)
+        for pages_of_round in rounds:
+            parallel.each(self._write, pages_of_round, workers=WRITE_WORKERS)
+        return keys
 
-    def _apply(self, page: Page) -> bool:
+    def _write(self, page: Page) -> None:
         if page.body is None:
-            return self.delete(page.key)
-        return self.put_if_changed(page.key, page.body, page.content_type, page.cache_control)
+            self.s3.delete_object(Bucket=self.bucket, Key=page.key)
+        else:
+            self._put(page.key, page.body, page.content_type, page.cache_control)
 
-    def put_if_changed(self, key: str, body: bytes, content_type: str, cache_control: str) -> bool:
-        digest = hashlib.sha256(body).hexdigest()
-        if self.digest(key) == digest:
-            return False
+    def _put(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
         self.s3.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=body,
             ContentType=content_type,
             CacheControl=cache_control,
-            Metadata={"sha256": digest},
+            Metadata={"sha256": hashlib.sha256(body).hexdigest()},
         )
-        return True
 
     def digest(self, key: str) -> str | None:
         try:
@@ -202,13 +219,6 @@ class SiteStore:
                 return None
             raise
         return str(head.get("Metadata", {}).get("sha256", "")) or None
-
-    def delete(self, key: str) -> bool:
-        """Delete the object; False when it was not there (nothing to invalidate)."""
-        if self.digest(key) is None:
-            return False
-        self.s3.delete_object(Bucket=self.bucket, Key=key)
-        return True
 
     def get(self, key: str) -> bytes | None:
         try:

@@ -6,8 +6,10 @@ import argparse
 import signal
 import sys
 import threading
+from contextlib import ExitStack
 
-from ..config import site_from_arguments
+from ..config import add_site_arguments, site_from_arguments
+from .runtime import DEFAULT_SWEEP_SECONDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,9 +21,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     up.add_argument(
         "--preview-port", type=int, default=8000, help="port of the site preview (0: any free port)"
     )
+    add_site_arguments(up)
+    up.add_argument(
+        "--sweep-seconds",
+        type=_sweep_seconds,
+        default=DEFAULT_SWEEP_SECONDS,
+        metavar="N",
+        help=f"send scheduled posts that fall due every N seconds (default {DEFAULT_SWEEP_SECONDS:g}; "
+        "AWS sweeps every 60)",
+    )
+
+
+def _sweep_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 < value <= 900:
+        raise argparse.ArgumentTypeError(f"expected seconds, more than 0 and at most 900; got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import handler
+    from .console import show_outcomes
     from .session import local_stack
 
     try:
@@ -29,14 +52,28 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"stitchpress local up: {e}", file=sys.stderr)
         return 2
-    with local_stack(port=args.port, preview_port=args.preview_port, site=site) as local:
+    with ExitStack() as cleanup:
+        try:
+            local = cleanup.enter_context(
+                local_stack(
+                    port=args.port,
+                    preview_port=args.preview_port,
+                    site=site,
+                    sweep_seconds=args.sweep_seconds,
+                )
+            )
+        except OSError as e:  # e.g. the port is taken
+            print(
+                f"stitchpress local up: {e}; choose other ports with --port/--preview-port (0: any free one)",
+                file=sys.stderr,
+            )
+            return 2
+        show_outcomes(handler.logger, local.site_url)
         for k, v in local.stack.outputs(local.endpoint, local.site_url).items():
             print(f"{k}={v}", flush=True)
-        print(
-            f"# publish: aws s3 cp my-post.md s3://{local.stack.config.drafts_bucket}/drafts/ "
-            f"--endpoint-url {local.endpoint}",
-            flush=True,
-        )
+        drafts = local.stack.config.drafts_bucket
+        print(f"# publish: aws s3 cp my-post.md s3://{drafts}/drafts/ --endpoint-url {local.endpoint}")
+        print(f"# one line per processed draft follows; full reports under s3://{drafts}/reports/")
         print("# Ctrl-C to stop", flush=True)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from .stack import Stack
 
 REGION = "us-east-1"
+DEFAULT_SWEEP_SECONDS = 5.0  # the local stand-in for the SweepFunction's rate(1 minute)
 # moto accepts any credentials; these keep boto3 from looking for real ones.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -80,11 +81,20 @@ def _serialised_moto_server(port: int) -> Any:
                     # Drain the response inside the lock: moto builds it lazily.
                     return list(app(environ, start_response))
 
-            self._server = make_server(
-                self._ip_address, self._port, locked, True, request_handler=MotoRequestHandler
-            )
+            try:
+                self._server = make_server(
+                    self._ip_address, self._port, locked, True, request_handler=MotoRequestHandler
+                )
+            except (OSError, SystemExit):  # werkzeug exits when the port is taken
+                self._server_ready_event.set()  # moto's start() would otherwise wait forever
+                return
             self._server_ready_event.set()
             self._server.serve_forever()
+
+        def start(self) -> None:
+            super().start()
+            if self._server is None:
+                raise OSError(f"cannot listen on 127.0.0.1:{self._port} (in use?)")
 
     return Serialised(ip_address="127.0.0.1", port=port, verbose=False)
 
@@ -137,16 +147,17 @@ class LocalContext:
         return 30_000
 
 
-def handler_module(environment: int) -> ModuleType:
-    """A fresh copy of the handler module, as a separate Lambda execution environment has:
-    its own publisher, clients and Powertools state."""
+def handler_module(environment: int, name: str = "handler") -> ModuleType:
+    """A fresh copy of a handler module (stitchpress.handler, or stitchpress.image_handler), as
+    a separate Lambda execution environment has: its own publisher, clients and Powertools state."""
+    import importlib
     import importlib.util
 
-    from .. import handler as module
+    module = importlib.import_module(f"stitchpress.{name}")
 
     if environment == 0:
         return module
-    spec = importlib.util.spec_from_file_location(f"stitchpress._handler_env{environment}", module.__file__)
+    spec = importlib.util.spec_from_file_location(f"stitchpress._{name}_env{environment}", module.__file__)
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
@@ -167,9 +178,19 @@ class QueueWorker:
     IDLE_SLEEP = 0.1
 
     def __init__(
-        self, stack: Stack, sqs: Any, handler: Handler, *, batch_size: int = 10, concurrency: int = 1
+        self,
+        stack: Stack,
+        sqs: Any,
+        handler: Handler,
+        *,
+        batch_size: int = 10,
+        concurrency: int = 1,
+        queue_url: str | None = None,
+        module: str = "handler",
     ) -> None:
         self.stack = stack
+        self.queue_url = queue_url or stack.queue_url  # the image worker polls the image queue
+        self.module = module
         self.sqs = sqs
         self.handler = handler
         self.batch_size = batch_size
@@ -178,13 +199,13 @@ class QueueWorker:
         self.errors: list[BaseException] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._queue_arn = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["QueueArn"])[
+        self._queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
 
     def poll_once(self, wait_seconds: int = 1, handler: Handler | None = None) -> int:
         resp = self.sqs.receive_message(
-            QueueUrl=self.stack.queue_url,
+            QueueUrl=self.queue_url,
             MaxNumberOfMessages=self.batch_size,
             WaitTimeSeconds=wait_seconds,
             AttributeNames=["All"],
@@ -220,17 +241,17 @@ class QueueWorker:
         for m in messages:
             if m["MessageId"] in failed:
                 self.sqs.change_message_visibility(
-                    QueueUrl=self.stack.queue_url,
+                    QueueUrl=self.queue_url,
                     ReceiptHandle=m["ReceiptHandle"],
                     VisibilityTimeout=self.RETRY_DELAY,
                 )
             else:
-                self.sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
         return len(messages)
 
     def start(self) -> None:
         for n in range(self.concurrency):
-            handler = self.handler if n == 0 else handler_module(n).handler
+            handler = self.handler if n == 0 else handler_module(n, self.module).handler
             thread = threading.Thread(
                 target=self._run, args=(handler,), name=f"stitchpress-worker-{n}", daemon=True
             )
@@ -251,6 +272,48 @@ class QueueWorker:
             except Exception as e:  # a crashed invocation: keep polling, like Lambda would
                 self.errors.append(e)
                 time.sleep(0.5)
+
+
+class Sweeper:
+    """Runs the sweep every `interval` seconds, as the SweepFunction's rate(1 minute) schedule
+    does on AWS; it looks ahead one interval, so a post goes live at its second here too."""
+
+    def __init__(self, stack: Stack, ddb: Any, sqs: Any, interval: float) -> None:
+        from ..pending import PendingIndex
+
+        if not 0 < interval <= 900:
+            raise ValueError(
+                f"the sweep interval must be more than 0 and at most 900 seconds, got {interval}"
+            )
+        self.pending = PendingIndex(ddb, stack.config.index_table)
+        self.sqs = sqs
+        self.queue_url = stack.queue_url
+        self.interval = interval
+        self.sweeps = 0
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stitchpress-sweep", daemon=True)
+
+    def sweep_once(self) -> int:
+        from .. import clock
+        from ..sweep import sweep
+
+        self.sweeps += 1
+        return len(sweep(self.pending, self.sqs, self.queue_url, clock.now(), lookahead=self.interval))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sweep_once()
+            except Exception as e:  # like a failed scheduled invocation: the next one catches up
+                self.errors.append(e)
 
 
 def serve_site(s3: Any, bucket: str, port: int = 0) -> ThreadingHTTPServer:
@@ -294,6 +357,9 @@ def serve_site(s3: Any, bucket: str, port: int = 0) -> ThreadingHTTPServer:
         except s3.exceptions.ClientError:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), SiteHandler)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), SiteHandler)
+    except OSError as e:
+        raise OSError(f"cannot serve the preview on 127.0.0.1:{port} ({e.strerror})") from e
     threading.Thread(target=server.serve_forever, name="stitchpress-preview", daemon=True).start()
     return server

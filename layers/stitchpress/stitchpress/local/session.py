@@ -15,7 +15,7 @@ from typing import Any
 
 from ..model import SiteSettings
 from ..storage import report_key
-from .runtime import QueueWorker, embedded_aws, serve_site
+from .runtime import DEFAULT_SWEEP_SECONDS, QueueWorker, Sweeper, embedded_aws, serve_site
 from .stack import Stack, create_stack, site_bucket_name
 
 # Quiet, local-friendly Powertools settings (the same variables template.yaml sets in AWS).
@@ -36,6 +36,8 @@ class LocalRun:
     worker: QueueWorker
     site_url: str
     preview: ThreadingHTTPServer | None
+    image_worker: QueueWorker | None = None
+    sweeper: Sweeper | None = None
 
     def client(self, name: str) -> Any:
         return self.session.client(name)
@@ -101,8 +103,10 @@ def local_stack(
     site: SiteSettings | None = None,
     concurrency: int = 1,
     batch_size: int = 10,
+    sweep_seconds: float | None = DEFAULT_SWEEP_SECONDS,
 ) -> Iterator[LocalRun]:
-    """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP."""
+    """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP.
+    Every `sweep_seconds` (None: never) scheduled posts that fall due are sent to the queue."""
     import boto3
 
     # Powertools warns on invocations that add no metric (e.g. S3's test event); noise here.
@@ -117,11 +121,23 @@ def local_stack(
                 **{**site.__dict__, "base_url": f"http://127.0.0.1:{preview.server_address[1]}"}
             )
         stack = create_stack(session, site=site)
-        saved = {k: os.environ.get(k) for k in (*LOCAL_POWERTOOLS, *stack.config.to_env())}
-        os.environ.update({**LOCAL_POWERTOOLS, **stack.config.to_env()})
+        env = {**LOCAL_POWERTOOLS, **stack.image_config.to_env(), **stack.config.to_env()}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
         from .. import handler as handler_module
+        from .. import image_handler
 
         handler_module.reset()
+        image_handler.reset()
+        # The image function's own queue and worker, as in AWS: a photo never delays a publish.
+        image_worker = QueueWorker(
+            stack,
+            session.client("sqs"),
+            image_handler.handler,
+            batch_size=1,
+            queue_url=stack.image_queue_url,
+            module="image_handler",
+        )
         worker = QueueWorker(
             stack,
             session.client("sqs"),
@@ -130,10 +146,19 @@ def local_stack(
             concurrency=concurrency,
         )
         worker.start()
+        image_worker.start()
+        sweeper = None
+        if sweep_seconds is not None:
+            sweeper = Sweeper(stack, session.client("dynamodb"), session.client("sqs"), sweep_seconds)
+            sweeper.start()
         try:
-            yield LocalRun(endpoint, stack, session, worker, site.base_url, preview)
+            yield LocalRun(endpoint, stack, session, worker, site.base_url, preview, image_worker, sweeper)
         finally:
+            if sweeper is not None:
+                sweeper.stop()
+            image_worker.stop()
             worker.stop()
+            image_handler.reset()
             if preview is not None:
                 preview.shutdown()
             handler_module.reset()

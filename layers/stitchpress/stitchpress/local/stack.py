@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
+from ..image_publish import ImageConfig
+from ..images import NOTIFICATION_SUFFIXES
 from ..model import SiteSettings
 
 # Logical id in template.yaml -> resource type created here.
@@ -21,6 +23,8 @@ RESOURCES: dict[str, str] = {
     "IdempotencyTable": "AWS::DynamoDB::Table",
     "PublishQueue": "AWS::SQS::Queue",
     "PublishDeadLetterQueue": "AWS::SQS::Queue",
+    "ImageQueue": "AWS::SQS::Queue",
+    "ImageDeadLetterQueue": "AWS::SQS::Queue",
     "Distribution": "AWS::CloudFront::Distribution",
 }
 INDEX_KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
@@ -31,6 +35,7 @@ NOTIFICATION_PREFIX = "drafts/"
 NOTIFICATION_SUFFIX = ".md"
 MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
+IMAGE_VISIBILITY_TIMEOUT = 720  # likewise for the image function (120 s)
 STACK_NAME = "stitchpress"
 
 
@@ -44,6 +49,13 @@ class Stack:
     queue_url: str
     dlq_url: str
     region: str
+    image_queue_url: str = ""
+    image_dlq_url: str = ""
+
+    @property
+    def image_config(self) -> ImageConfig:
+        c = self.config
+        return ImageConfig(c.drafts_bucket, c.site_bucket, c.index_table, self.queue_url)
 
     def outputs(self, endpoint: str, site_url: str) -> dict[str, str]:
         return {
@@ -78,22 +90,8 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         )
     s3.put_bucket_versioning(Bucket=drafts, VersioningConfiguration={"Status": "Enabled"})
 
-    dlq_url = sqs.create_queue(QueueName=f"{name}-publish-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue_url = sqs.create_queue(
-        QueueName=f"{name}-publish",
-        Attributes={
-            "VisibilityTimeout": str(VISIBILITY_TIMEOUT),
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
-            ),
-        },
-    )["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue_url, dlq_url, queue_arn = _queue_with_dlq(sqs, f"{name}-publish", VISIBILITY_TIMEOUT)
+    image_url, image_dlq_url, image_arn = _queue_with_dlq(sqs, f"{name}-images", IMAGE_VISIBILITY_TIMEOUT)
     s3.put_bucket_notification_configuration(
         Bucket=drafts,
         NotificationConfiguration={
@@ -109,7 +107,22 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
                             ]
                         }
                     },
-                }
+                },
+                *(
+                    {
+                        "QueueArn": image_arn,
+                        "Events": NOTIFICATION_EVENTS,
+                        "Filter": {
+                            "Key": {
+                                "FilterRules": [
+                                    {"Name": "prefix", "Value": NOTIFICATION_PREFIX},
+                                    {"Name": "suffix", "Value": suffix},
+                                ]
+                            }
+                        },
+                    }
+                    for suffix in NOTIFICATION_SUFFIXES
+                ),
             ]
         },
     )
@@ -168,4 +181,31 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         distribution_id=dist["Id"],
         site=site or SiteSettings(),
     )
-    return Stack(config=config, queue_url=queue_url, dlq_url=dlq_url, region=region)
+    return Stack(
+        config=config,
+        queue_url=queue_url,
+        dlq_url=dlq_url,
+        region=region,
+        image_queue_url=image_url,
+        image_dlq_url=image_dlq_url,
+    )
+
+
+def _queue_with_dlq(sqs: Any, name: str, visibility_timeout: int) -> tuple[str, str, str]:
+    """(queue URL, dead-letter queue URL, queue ARN) of a queue with its redrive policy."""
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = _arn(sqs, dlq_url)
+    queue_url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
+            ),
+        },
+    )["QueueUrl"]
+    return queue_url, dlq_url, _arn(sqs, queue_url)
+
+
+def _arn(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])

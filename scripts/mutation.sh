@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Mutation testing of the pure core's two rule-heavy modules (issue 15): mutmut mutates
+# stitch.py and validate.py and runs their unit tests against every mutant.
+#   scripts/mutation.sh [--max-children N] [MUTANT...]     (make mutation; N defaults to 2)
+# CPU heavy (tens of minutes on 2 cores): not part of `make test`. Runs under nice.
+# mutmut wants the code under src/ and imports it by package name, so the run happens in a
+# workspace, .mutation/ (git-ignored): the package, the tests that check these two modules, the
+# example drafts they read. The score, with the equivalent mutants of
+# scripts/mutation_equivalent.txt excluded, is printed by scripts/mutation_score.py.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=$ROOT/.venv/bin
+CHILDREN=2
+if [ "${1:-}" = --max-children ]; then CHILDREN=$2; shift 2; fi
+WS=$ROOT/.mutation
+TESTS=(test_stitch.py test_stitch_markers.py test_stitch_properties.py test_validate.py test_validate_properties.py)
+
+# The workspace is kept between runs: mutmut re-tests only the mutants whose function changed
+# (copies keep their mtimes), and `scripts/mutation.sh NAME...` re-runs chosen mutants.
+mkdir -p "$WS/src/stitchpress" "$WS/tests/unit"
+rm -rf "$WS/src/stitchpress" && cp -a layers/stitchpress/stitchpress "$WS/src/stitchpress"
+find "$WS/src" -name __pycache__ -prune -exec rm -rf {} +
+rm -rf "$WS/examples" && cp -a examples "$WS/examples"
+cp tests/__init__.py tests/conftest.py "$WS/tests/"
+cp tests/unit/__init__.py "$WS/tests/unit/"
+for t in "${TESTS[@]}"; do
+    # Fewer examples per property test: each survivor runs every test, and the examples that
+    # found defects are kept in .hypothesis/ and replayed first.
+    sed -E 's/max_examples=([0-9]+)/max_examples=min(\1, 12)/' "tests/unit/$t" > "$WS/tests/unit/$t"
+done
+selection=$(printf '"tests/unit/%s", ' "${TESTS[@]}")
+cat > "$WS/pyproject.toml" <<TOML
+[tool.mutmut]
+source_paths = ["src/stitchpress"]
+only_mutate = ["src/stitchpress/stitch.py", "src/stitchpress/validate.py"]
+pytest_add_cli_args_test_selection = [${selection%, }]
+# Timing tests (a generous ceiling against hangs) mean nothing under mutmut's tracing.
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-k", "not adversarial_drafts_stay_fast"]
+use_git_change_detection = false
+also_copy = ["examples"]
+
+[tool.pytest.ini_options]
+addopts = "-q"
+filterwarnings = ["ignore::DeprecationWarning"]
+TOML
+
+cd "$WS"
+nice -n 19 "$BIN/mutmut" run --max-children "$CHILDREN" "$@" || true
+nice -n 19 "$BIN/mutmut" export-cicd-stats >/dev/null 2>&1 || true
+"$BIN/python" "$ROOT/scripts/mutation_score.py" "$WS"

@@ -1,0 +1,200 @@
+"""Every command the README shows, run as a user types it: through bash, from the project
+folder, with real arguments; we check what it prints and what it leaves behind.
+
+One `local up` (with --settings) serves every test that needs a running stack; the bare
+`local up` (the README's form, and the before-stop hook's) starts alongside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import pytest
+
+from tests.conftest import EXAMPLE_DRAFT, ROOT
+
+pytestmark = pytest.mark.e2e
+
+SITE_TITLE = "ALLFORCES ブログ"  # examples/site.toml
+POST_URL = "/2025/09/21/meta-ai-investment/"
+STARTUP_LIMIT = 40  # seconds; the before-stop hook waits as long for site_url=
+
+
+def sh(command: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run one command line through bash, as typed in a terminal."""
+    return subprocess.run(
+        ["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+class Running:
+    """A long-running command whose output we read line by line while it runs."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.proc = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # its own process group: Ctrl-C reaches it alone
+        )
+        self.lines: list[str] = []
+        self.ended = False  # its output is closed: no more lines will come
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+        with self._changed:
+            self.ended = True
+            self._changed.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match[str]:
+        """The first output line matching `pattern`, waiting for it."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.lines:
+                    if m := regex.search(line):
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0 or self.ended:
+                    raise AssertionError(
+                        f"`{self.command}` printed no line matching {pattern!r}:\n" + "\n".join(self.lines)
+                    )
+                self._changed.wait(min(left, 0.5))
+
+    def outputs(self) -> dict[str, str]:
+        self.wait_for(r"^site_url=", timeout=STARTUP_LIMIT)
+        return dict(line.split("=", 1) for line in self.lines if re.match(r"^[a-z_]+=", line))
+
+    def interrupt(self) -> int:
+        """Ctrl-C, as a user stops it; its exit status."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            raise AssertionError(f"`{self.command}` ignored Ctrl-C:\n" + "\n".join(self.lines)) from None
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+@pytest.fixture(scope="module")
+def ups() -> Iterator[tuple[Running, Running]]:
+    """Both forms at once (startup is mostly imports; two in parallel cost little more than one)."""
+    with_settings = Running(
+        ".venv/bin/stitchpress local up --port 0 --preview-port 0 --settings examples/site.toml"
+    )
+    bare = Running(".venv/bin/stitchpress local up --port 0 --preview-port 0")
+    try:
+        yield with_settings, bare
+    finally:
+        statuses = [bare.interrupt(), with_settings.interrupt()]
+        assert statuses == [0, 0], "Ctrl-C must stop `local up` cleanly"
+
+
+@pytest.fixture(scope="module")
+def up(ups: tuple[Running, Running]) -> Running:
+    return ups[0]
+
+
+def s3_client(outputs: dict[str, str]) -> Any:
+    # A writer's own client, configured only by what `local up` printed.
+    return boto3.client("s3", endpoint_url=outputs["endpoint"], region_name=outputs["region"])
+
+
+def test_local_up_prints_where_everything_is(up: Running) -> None:
+    outputs = up.outputs()
+    assert set(outputs) == {
+        "endpoint",
+        "region",
+        "drafts_bucket",
+        "site_bucket",
+        "table",
+        "distribution_id",
+        "site_url",
+    }
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", outputs["site_url"])
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", outputs["endpoint"])
+    assert outputs["site_url"] != outputs["endpoint"]
+
+
+def test_local_up_publishes_an_upload_and_prints_one_line(up: Running) -> None:
+    outputs = up.outputs()
+    s3 = s3_client(outputs)
+    key = f"drafts/{EXAMPLE_DRAFT.name}"
+    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=EXAMPLE_DRAFT.read_bytes())
+
+    line = up.wait_for(rf"^published\s+{re.escape(key)}\s").string
+    assert f"{outputs['site_url']}{POST_URL}" in line
+    status, page = get(outputs["site_url"] + POST_URL)
+    assert status == 200
+    assert SITE_TITLE in page  # --settings examples/site.toml reached the function
+    assert 'lang="ja"' in page
+    assert "---END---" not in page
+
+
+def test_local_up_prints_a_rejection_as_one_readable_line(up: Running) -> None:
+    outputs = up.outputs()
+    s3 = s3_client(outputs)
+    key = "drafts/2025-11-01-bad-date.md"
+    body = "---\ntitle: Bad date\ndate: 21/09/2025\n---\n\nText.\n"
+    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
+
+    line = up.wait_for(rf"^rejected\s+{re.escape(key)}\s").string
+    # The first error, as `stitchpress check` prints it: file, line, field, fix.
+    assert f"{key}:3: date:" in line
+    assert "YYYY-MM-DD" in line
+    assert not any(x.lstrip().startswith("{") for x in up.lines), "no raw JSON log lines"
+    assert get(outputs["site_url"] + "/2025/11/01/bad-date/")[0] == 404
+
+
+def test_bare_local_up_uses_the_default_settings(ups: tuple[Running, Running]) -> None:
+    bare = ups[1]
+    outputs = bare.outputs()
+    s3 = s3_client(outputs)
+    key = "drafts/2025-10-01-plain.md"
+    body = "---\ntitle: Plain post\ndate: 2025-10-01\ntags: [x]\n---\n\nHello there.\n"
+    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
+    bare.wait_for(rf"^published\s+{re.escape(key)}\s")
+    status, home = get(outputs["site_url"] + "/")
+    assert status == 200
+    assert "<title>stitchpress" in home
+    assert SITE_TITLE not in home
+    assert quote("/2025/10/01/plain/") in home or "/2025/10/01/plain/" in home
+
+
+def test_local_up_refuses_a_bad_settings_file(tmp_path: Path) -> None:
+    bad = tmp_path / "site.toml"
+    bad.write_text('titel = "typo"\n', encoding="utf-8")
+    proc = sh(f".venv/bin/stitchpress local up --port 0 --preview-port 0 --settings {bad}", timeout=60)
+    assert proc.returncode == 2
+    assert f"{bad}: unknown setting titel" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,74 @@
+"""template.yaml's sweep (issue 17) agrees with the code it deploys: handler, environment,
+schedule, and a role that can do only what the sweep does."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+from stitchpress import pending, sweep
+from tests.conftest import ROOT
+from tests.unit.test_template import as_list, props, resource, role_statements, template, text
+
+
+def test_sweep_handler_resolves_to_the_librarys_sweep() -> None:
+    fn = props("SweepFunction")
+    module_name, _, attr = fn["Handler"].partition(".")
+    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
+    assert path == ROOT / "functions" / "sweep" / "app.py"
+    spec = importlib.util.spec_from_file_location("sweep_app_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert getattr(module, attr) is sweep.handler
+    assert fn["Layers"] == [{"Ref": "StitchpressLayer"}]
+    assert fn["Role"] == {"Fn::GetAtt": ["SweepFunctionRole", "Arn"]}
+
+
+def test_sweep_environment_is_exactly_its_contract() -> None:
+    env = props("SweepFunction")["Environment"]["Variables"]
+    assert set(env) == set(sweep.ENV_VARS)
+    assert env["INDEX_TABLE"] == {"Ref": "IndexTable"}
+    assert env["PUBLISH_QUEUE_URL"] == {"Ref": "PublishQueue"}
+
+
+def test_the_sweep_runs_every_minute_and_looks_ahead_exactly_one_period() -> None:
+    (event,) = props("SweepFunction")["Events"].values()
+    assert event["Type"] == "Schedule"
+    rate = event["Properties"]["Schedule"]
+    m = re.fullmatch(r"rate\((\d+) (minute|minutes)\)", rate)
+    assert m is not None and int(m[1]) == 1, rate
+    lookahead = int(props("SweepFunction")["Environment"]["Variables"]["SWEEP_LOOKAHEAD_SECONDS"])
+    # Each entry due before the next sweep is sent by this one, delayed to its second.
+    assert lookahead == 60 == sweep.DEFAULT_LOOKAHEAD
+    assert lookahead <= sweep.MAX_DELAY
+    assert props("SweepFunction")["Timeout"] < 60  # a sweep ends before the next begins
+    assert props("SweepFunction")["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+
+
+def test_the_sweep_role_reads_and_clears_only_the_pending_partition_and_sends_only_to_the_queue() -> None:
+    statements = [s for s in role_statements("SweepFunctionRole") if s["Effect"] == "Allow"]
+    by_action = {a: s for s in statements for a in as_list(s["Action"])}
+    assert set(by_action) == {
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
+        "sqs:SendMessage",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    for action in ("dynamodb:Query", "dynamodb:DeleteItem"):
+        st = by_action[action]
+        assert text(st["Resource"]) == "${IndexTable.Arn}"
+        assert st["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [pending.PENDING]}}
+    assert text(by_action["sqs:SendMessage"]["Resource"]) == "${PublishQueue.Arn}"
+    assert text(by_action["logs:PutLogEvents"]["Resource"]) == "${SweepFunctionLogGroup.Arn}"
+
+
+def test_a_failing_sweep_raises_an_alarm() -> None:
+    alarm = props("SweepErrorsAlarm")
+    assert alarm["MetricName"] == "Errors"
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "SweepFunction"}}]
+    assert resource("SweepFunctionLogGroup")["Type"] == "AWS::Logs::LogGroup"
+    assert "SweepFunction" in template()["Resources"]

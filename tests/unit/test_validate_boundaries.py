@@ -1,0 +1,182 @@
+"""Front matter cases that mutation testing found unchecked (issue 15): every limit pinned at its
+boundary, and the messages of rarely seen mistakes, as the writer sees them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from stitchpress.model import DraftRejected, ParsedDraft
+from stitchpress.validate import MAX_READING_TIME, MAX_TERM_CHARS, parse_draft
+
+KEY = "drafts/2025-09-21-x.md"
+BASIC = "title: Hello\ndate: 2025-09-21\n"
+DATE_HINT = "use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS +ZZZZ"
+MINUTES_HINT = "write a whole number of minutes, e.g. reading_time: 8"
+
+
+def draft(front_matter: str, body: str = "Body text.\n") -> bytes:
+    return f"---\n{front_matter}---\n{body}".encode()
+
+
+def ok(data: bytes) -> ParsedDraft:
+    return parse_draft(KEY, data)
+
+
+def rejected(data: bytes) -> list[str]:
+    with pytest.raises(DraftRejected) as info:
+        parse_draft(KEY, data)
+    assert info.value.errors, "a rejection must carry at least one error"
+    assert all(m.text for m in info.value.messages), "every message says something"
+    return [m.format(KEY) for m in info.value.messages]
+
+
+# --- YAML merge keys --------------------------------------------------------------------------
+
+
+def test_merge_of_a_list_of_numbers_is_rejected_with_a_message() -> None:
+    assert rejected(draft(BASIC + "<<: [1, 2]\n")) == [
+        f"{KEY}:4: front matter: invalid YAML merge (<<): expected a mapping for merging, but found scalar"
+    ]
+
+
+def test_merge_of_a_number_is_rejected_with_a_message() -> None:
+    assert rejected(draft(BASIC + "<<: 1\n")) == [
+        f"{KEY}:4: front matter: invalid YAML merge (<<): expected a mapping or list of mappings for "
+        "merging, but found scalar"
+    ]
+
+
+# --- bytes ------------------------------------------------------------------------------------
+
+
+def test_nul_at_the_very_first_byte_is_reported_as_a_nul() -> None:
+    lines = rejected(b"\x00" + draft(BASIC))
+    assert lines[0] == f"{KEY}:1: the file contains a NUL byte (byte offset 0); drafts must be UTF-8 text"
+
+
+def test_invalid_utf8_names_its_line_and_byte_offset() -> None:
+    data = b"---\ntitle: Hello\ndate: 2025-09-21\n---\nfine\nline \xff here\n"
+    offset = data.index(b"\xff")
+    assert rejected(data) == [
+        f"{KEY}:6: not valid UTF-8: byte 0xff at byte offset {offset}; save the file as UTF-8"
+    ]
+
+
+def test_invalid_utf8_after_a_bom_counts_the_bom_in_the_offset() -> None:
+    data = b"\xef\xbb\xbf" + draft(BASIC) + b"caf\xe9\n"
+    offset = data.index(b"\xe9")
+    assert rejected(data) == [
+        f"{KEY}:6: not valid UTF-8: byte 0xe9 at byte offset {offset}; save the file as UTF-8"
+    ]
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("empty", ['""', "~", "''"])
+def test_empty_item_before_a_good_tag_is_an_error_naming_the_item(empty: str) -> None:
+    assert rejected(draft(BASIC + f"tags: [{empty}, a]\n")) == [f"{KEY}:4: tags: item 1 is empty; remove it"]
+
+
+def test_empty_item_on_its_own_line_names_that_line() -> None:
+    assert rejected(draft(BASIC + 'tags:\n  - a\n  - ""\n')) == [f"{KEY}:6: tags: item 2 is empty; remove it"]
+
+
+def test_tag_length_is_pinned_at_its_boundary() -> None:
+    assert MAX_TERM_CHARS == 100
+    longest = "a" * MAX_TERM_CHARS
+    assert [t.name for t in ok(draft(BASIC + f"tags: [{longest}]\n")).meta.tags] == [longest]
+    assert rejected(draft(BASIC + f"tags: [{longest}b]\n")) == [
+        f'{KEY}:4: tags: "{"a" * 20}…" is 101 characters; keep it under 100'
+    ]
+
+
+def test_number_of_tags_is_pinned_at_its_boundary() -> None:
+    fifteen = ", ".join(f"t{i}" for i in range(15))
+    assert len(ok(draft(BASIC + f"tags: [{fifteen}]\n")).meta.tags) == 15
+    assert rejected(draft(BASIC + f"tags: [{fifteen}, t15]\n")) == [f"{KEY}:4: tags: 16 tags; use at most 15"]
+    five = ", ".join(f"c{i}" for i in range(5))
+    assert len(ok(draft(BASIC + f"categories: [{five}]\n")).meta.categories) == 5
+    assert rejected(draft(BASIC + f"categories: [{five}, c5]\n")) == [
+        f"{KEY}:4: categories: 6 categories; use at most 5"
+    ]
+
+
+# --- reading time -----------------------------------------------------------------------------
+
+
+def test_reading_time_is_pinned_at_its_boundaries() -> None:
+    assert MAX_READING_TIME == 24 * 60
+    assert ok(draft(BASIC + "reading_time: 1\n")).meta.reading_time == 1
+    assert ok(draft(BASIC + "reading_time: 1440\n")).meta.reading_time == 1440
+    assert rejected(draft(BASIC + "reading_time: 0\n")) == [
+        f"{KEY}:4: reading_time: must be at least 1 minute, got 0; {MINUTES_HINT}"
+    ]
+    assert rejected(draft(BASIC + "reading_time: 1441\n")) == [
+        f"{KEY}:4: reading_time: 1441 minutes is more than a day; {MINUTES_HINT}"
+    ]
+
+
+# --- what a value is, in messages -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("true", "true/false"),
+        ("[1]", "a list"),
+        ("{a: 1}", "a mapping"),
+        ("!!binary aGVsbG8=", "binary data"),
+        ("", "nothing"),
+    ],
+)
+def test_a_date_that_is_not_one_says_what_it_is(value: str, kind: str) -> None:
+    assert rejected(draft(f"title: Hello\ndate: {value}\n")) == [
+        f"{KEY}:3: date: expected a date ({DATE_HINT}), got {kind}"
+    ]
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "2025-09-21 08:00:00 -0930",
+            datetime(2025, 9, 21, 8, tzinfo=timezone(-timedelta(hours=9, minutes=30))),
+        ),
+        (
+            "2025-09-21 08:00:00 +0545",
+            datetime(2025, 9, 21, 8, tzinfo=timezone(timedelta(hours=5, minutes=45))),
+        ),
+        ("2025-09-21 08:00:00 +23", datetime(2025, 9, 21, 8, tzinfo=timezone(timedelta(hours=23)))),
+        ("2025-09-21T08:00:00.5Z", datetime(2025, 9, 21, 8, 0, 0, 500_000, tzinfo=UTC)),
+        ("2025-09-21 08:07:06.1234567 UTC", datetime(2025, 9, 21, 8, 7, 6, 123_456, tzinfo=UTC)),
+        ("2025-09-21 8:07", datetime(2025, 9, 21, 8, 7, tzinfo=UTC)),
+    ],
+)
+def test_date_forms(value: str, expected: datetime) -> None:
+    parsed = ok(draft(f"title: Hello\ndate: {value}\n")).meta.date
+    assert parsed == expected and parsed.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize(("offset", "shown"), [("+2400", "+2400"), ("+09:60", "+0960"), ("-24", "-24")])
+def test_offset_out_of_range(offset: str, shown: str) -> None:
+    value = f"2025-09-21 08:00:00 {offset}"
+    assert rejected(draft(f"title: Hello\ndate: {value}\n")) == [
+        f'{KEY}:3: date: "{value}" is not a valid date (offset {shown} is out of range); {DATE_HINT}'
+    ]
+
+
+@pytest.mark.parametrize(("year", "accepted"), [(1899, False), (1900, True), (2999, True), (3000, False)])
+def test_year_range_is_pinned_at_its_boundaries(year: int, accepted: bool) -> None:
+    data = draft(f"title: Hello\ndate: {year}-01-02\n")
+    if accepted:
+        assert ok(data).meta.date.year == year
+    else:
+        assert rejected(data)[0] == (
+            f'{KEY}:3: date: year {year} in "{year}-01-02" is out of range (1900-2999); check the year'
+        )
