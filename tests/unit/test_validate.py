@@ -384,10 +384,20 @@ def test_author_and_lang() -> None:
 
 
 def test_unknown_fields_are_kept_with_one_warning() -> None:
-    parsed = ok(draft(BASIC + "permalink: /x/\nimage:\n  src: a.png\nscore: 3\n"))
-    assert parsed.meta.extra == {"permalink": "/x/", "image": {"src": "a.png"}, "score": 3}
+    parsed = ok(draft(BASIC + "permalink: /x/\ncover:\n  src: a.png\nscore: 3\n"))
+    assert parsed.meta.extra == {"permalink": "/x/", "cover": {"src": "a.png"}, "score": 3}
     assert warnings(parsed) == [
-        f"{KEY}:4: warning: unknown front matter fields (kept, not used): permalink, image, score"
+        f"{KEY}:4: warning: unknown front matter fields (kept, not used): permalink, cover, score"
+    ]
+
+
+def test_image_is_a_path_or_jekyll_seo_tags_mapping() -> None:
+    assert ok(draft(BASIC + "image: img/cover.png\n")).meta.image == "img/cover.png"
+    assert ok(draft(BASIC + "image:\n  path: cover.jpg\n  alt: x\n")).meta.image == "cover.jpg"
+    parsed = ok(draft(BASIC + "image: [a, b]\n"))
+    assert parsed.meta.image is None
+    assert warnings(parsed) == [
+        f"{KEY}:4: warning: image: expected a path next to the draft or an https:// URL, got a list; ignored"
     ]
 
 

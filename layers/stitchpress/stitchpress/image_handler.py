@@ -58,6 +58,7 @@ def apply_event(event: dict[str, Any]) -> list[ImageOutcome]:
             image=change.key,
             status=outcome.status,
             errors=outcome.errors,
+            messages=outcome.errors,  # what `local up` prints (stitchpress.local.console)
             refreshed=outcome.refreshed,
         )
         if outcome.status in _METRIC:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import posixpath
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ DEFAULT_MAX_PIXELS = 60_000_000
 PIPELINE_VERSION = "1"
 HASH_LENGTH = 20  # hex digits of SHA-256: 80 bits, no collision among a site's images
 
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _DECODERS = ("PNG", "JPEG", "GIF", "WEBP", "AVIF")
 _TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg", "png": "image/png"}
 # AVIF is the slow one: speed 6 is libavif's default trade-off; quality 55 matches the
@@ -155,7 +157,7 @@ def source_hash(data: bytes) -> str:
 def resolve(draft_key: str, src: str) -> str | None:
     """The drafts/ key an image reference in a draft names, as a local editor's preview would
     resolve it (relative to the draft's folder); None when it leaves drafts/ or is no image."""
-    if not src or src.startswith(("/", "\\")) or "\\" in src:
+    if not src or src.startswith("/") or "\\" in src or _URL_SCHEME.match(src):
         return None
     key = posixpath.normpath(posixpath.join(posixpath.dirname(draft_key), src))
     if not key.startswith("drafts/") or not is_image_key(key):

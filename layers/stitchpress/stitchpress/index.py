@@ -130,6 +130,8 @@ def _summary_attrs(p: PostSummary) -> dict[str, Any]:
         attrs["author"] = {"S": p.author}
     if p.lang:
         attrs["lang"] = {"S": p.lang}
+    if p.image:
+        attrs["image"] = {"S": p.image}
     return attrs
 
 
@@ -149,6 +151,7 @@ def _summary(item: dict[str, Any]) -> PostSummary:
         tags=terms("tags"),
         categories=terms("categories"),
         lang=item.get("lang", {}).get("S"),
+        image=item.get("image", {}).get("S"),
     )
 
 

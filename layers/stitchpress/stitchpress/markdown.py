@@ -20,8 +20,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
-from . import budget
+from . import budget, pictures
 from .labels import make_linear, patch_footnotes
+from .pictures import ImageUse
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -57,6 +58,7 @@ class RenderedBody:
     html: str
     headings: tuple[Heading, ...]
     notes: tuple[str, ...] = ()  # what the writer should know (e.g. code shown without colours)
+    images: tuple[ImageUse, ...] = ()  # draft-relative images, in order (with `images` only)
 
 
 def is_safe_url(url: str) -> bool:
@@ -92,16 +94,24 @@ def heading_slug(text: str) -> str:
     return slug[:_MAX_SLUG].rstrip("-")
 
 
-def render_markdown(markdown: str) -> RenderedBody:
-    """Render a post body. Pure; safe for untrusted input (see the module docstring)."""
+def render_markdown(
+    markdown: str, *, draft_key: str = "", images: pictures.ImageLookup | None = None
+) -> RenderedBody:
+    """Render a post body. Pure; safe for untrusted input (see the module docstring).
+
+    With `images`, images named relative to `draft_key` become <picture>s of their derivatives
+    (stitchpress.pictures); `images` is asked once, with every key the body refers to."""
     md = _markdown_it()
     env: MutableMapping[str, Any] = {}
     tokens = md.parse(markdown, env)
+    if images is not None:
+        pictures.prepare(tokens, draft_key, images, env)
     body = md.renderer.render(tokens, md.options, env)
     return RenderedBody(
         html=body,
         headings=tuple(env.get("stitchpress_headings", ())),
         notes=tuple(env.get("stitchpress_notes", ())),
+        images=pictures.uses(env),
     )
 
 
@@ -119,6 +129,7 @@ def _markdown_it() -> MarkdownIt:
     md.core.ruler.push("stitchpress_no_styles", _alignment_classes)
     md.core.ruler.push("stitchpress_highlight_budget", _highlight_budget)
     md.add_render_rule("fence", _fence)
+    md.add_render_rule("image", pictures.render_image)
     patch_footnotes()
     return warmed(bounded(md))
 

@@ -3,8 +3,9 @@
 Index items (same table as the posts, see stitchpress.index):
 - image   pk="IMAGE#<source key>"   sk="IMAGE"          the derivatives that exist (ImageInfo)
 - use     pk="IMGUSE#<source key>"  sk="<draft key>"    a draft refers to the image
-- refs    pk="IMGREFS#<draft key>"  sk="REFS"           the images a draft refers to (to drop
-                                                         the uses it no longer has)
+The images a published post refers to are also in its post item's state ("images"), so a
+publish drops the uses its draft no longer has without another read, and a post without
+images costs no call here at all.
 
 Order independence rests on one rule: a publish records its draft's uses *before* it reads the
 images' records, and the image function writes an image's record *before* it reads its uses
@@ -21,25 +22,26 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import clock, parallel
 from .images import MEDIA_CACHE_CONTROL, MEDIA_PREFIX, Derivative, ImageInfo
 from .index import Stale
 
+if TYPE_CHECKING:
+    from .markdown import RenderedBody
+    from .pictures import ImageLookup
+
 UNUSED_TAG = "stitchpress-unused"
 UNUSED_GRACE_DAYS = 7
 MAX_BATCH_GET_KEYS = 100
 BATCH_GET_ATTEMPTS = 8
+IMAGES_STATE = "images"  # in a post's index state: the images it refers to, one key a line
 
 
 def _image_key(source_key: str) -> dict[str, Any]:
     return {"pk": {"S": f"IMAGE#{source_key}"}, "sk": {"S": "IMAGE"}}
-
-
-def _refs_key(draft_key: str) -> dict[str, Any]:
-    return {"pk": {"S": f"IMGREFS#{draft_key}"}, "sk": {"S": "REFS"}}
 
 
 def _use_key(source_key: str, draft_key: str) -> dict[str, Any]:
@@ -102,21 +104,13 @@ class MediaIndex:
 
     # --- uses (written by the publish function) -------------------------------------------
 
-    def record_uses(self, draft_key: str, source_keys: Iterable[str]) -> None:
-        """The draft refers to exactly these images now: add their uses, drop the others'."""
-        new = sorted(set(source_keys))
-        old_item = self.db.get_item(TableName=self.table, Key=_refs_key(draft_key), ConsistentRead=True)
-        old = set(old_item.get("Item", {}).get("keys", {}).get("SS", []))
-        if set(new) == old:
-            return
-        writes: list[Any] = [lambda k=k: self._put_use(k, draft_key) for k in new if k not in old]
-        writes += [lambda k=k: self._delete_use(k, draft_key) for k in sorted(old - set(new))]
+    def record_uses(self, draft_key: str, source_keys: Iterable[str], before: Iterable[str] = ()) -> None:
+        """The draft refers to exactly these images now (`before`: the ones it referred to):
+        add the new uses, drop the old ones."""
+        new, old = set(source_keys), set(before)
+        writes: list[Any] = [lambda k=k: self._put_use(k, draft_key) for k in sorted(new - old)]
+        writes += [lambda k=k: self._delete_use(k, draft_key) for k in sorted(old - new)]
         parallel.call_all(writes)
-        if new:
-            refs = {**_refs_key(draft_key), "keys": {"SS": new}}
-            self.db.put_item(TableName=self.table, Item=refs)
-        else:
-            self.db.delete_item(TableName=self.table, Key=_refs_key(draft_key))
 
     def _put_use(self, source_key: str, draft_key: str) -> None:
         self.db.put_item(TableName=self.table, Item=_use_key(source_key, draft_key))
@@ -139,6 +133,40 @@ class MediaIndex:
             if "LastEvaluatedKey" not in resp:
                 return out
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def lookup_for(records: MediaIndex, draft_key: str, live_state: Mapping[str, str] | None) -> ImageLookup:
+    """The image lookup for publishing a draft: records the draft's uses first, then reads the
+    images' records (the order that makes uploads order-independent, see the module docstring).
+    `live_state`: the state of the post as published now (its "images")."""
+    before = images_of(live_state)
+
+    def lookup(keys: Sequence[str]) -> Mapping[str, ImageInfo | None]:
+        records.record_uses(draft_key, keys, before)
+        return records.images(keys) if keys else {}
+
+    return lookup
+
+
+def images_of(state: Mapping[str, str] | None) -> list[str]:
+    return [k for k in (state or {}).get(IMAGES_STATE, "").split("\n") if k]
+
+
+def state_of(body: RenderedBody) -> dict[str, str]:
+    """What a post's state records of its images (see images_of)."""
+    keys = sorted({u.key for u in body.images})
+    return {IMAGES_STATE: "\n".join(keys)} if keys else {}
+
+
+def report_fields(body: RenderedBody) -> dict[str, Any]:
+    """The images of a published post, as its report lists them."""
+    if not body.images:
+        return {}
+    return {
+        "images": [
+            {"src": u.src, "image": u.key, "published": u.info is not None, "alt": u.alt} for u in body.images
+        ]
+    }
 
 
 def _info(item: dict[str, Any] | None) -> ImageInfo | None:

@@ -77,6 +77,7 @@ class PostMeta:
     draft: bool = False  # `draft: true` or `published: false`
     lang: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    image: str | None = None  # front matter `image:` as written (jekyll-seo-tag's): path or URL
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class PostSummary:
     tags: tuple[Term, ...] = ()
     categories: tuple[Term, ...] = ()
     lang: str | None = None
+    # The post's picture for feeds and link previews: a site path (/media/...) or an https URL.
+    image: str | None = None
 
 
 @dataclass(frozen=True)

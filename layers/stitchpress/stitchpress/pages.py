@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from . import clock, paging, parallel
 from .config import Config
 from .index import HOME, Listing, PostIndex
+from .media import MediaIndex
 from .model import DraftRejected, PostSummary, Term
 from .pipeline import CompiledPost, compile_draft
 from .plan import (
@@ -64,7 +65,13 @@ class Pages:
             return []
         try:
             draft = self.drafts.get(key, indexed.state.get("version_id") or None)
-            compiled = compile_draft(key, draft.data, self.config.site, max_bytes=self.config.max_draft_bytes)
+            compiled = compile_draft(
+                key,
+                draft.data,
+                self.config.site,
+                max_bytes=self.config.max_draft_bytes,
+                images=MediaIndex(self.index.db, self.index.table).images,
+            )
         except (NotFound, DraftRejected):
             return []  # its own event will report it
         if neighbours is None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
-from . import clock, parallel, schedule
+from . import clock, media, parallel, schedule
 from .cdn import Invalidator
 from .config import Config
 from .events import DraftChange
@@ -64,6 +64,7 @@ class Publisher:
         self.drafts = DraftStore(s3, config.drafts_bucket)
         self.site = SiteStore(s3, config.site_bucket)
         self.index = PostIndex(dynamodb, config.index_table)
+        self.media = media.MediaIndex(dynamodb, config.index_table)  # images: stitchpress.media
         self.scheduler = Scheduler(PendingIndex(dynamodb, config.index_table))
         self.invalidator = Invalidator(cloudfront, config.distribution_id, config.invalidation_path_limit)
         self.renderer = Renderer(config.site)
@@ -167,7 +168,11 @@ class Publisher:
             )
         try:
             compiled = compile_draft(
-                change.key, draft.data, self.config.site, max_bytes=self.config.max_draft_bytes
+                change.key,
+                draft.data,
+                self.config.site,
+                max_bytes=self.config.max_draft_bytes,
+                images=media.lookup_for(self.media, change.key, old.state if old else None),
             )
         except DraftRejected as rejected:
             self.scheduler.pending.carry(change)  # a scheduled go-live or expiry still stands
@@ -190,6 +195,7 @@ class Publisher:
             self.drafts.put_report(change.key, self._report(change, draft, "draft", messages, compiled))
             return outcome
         state = {"version_id": draft.version_id or "", "etag": draft.etag, "order": change.order}
+        state.update(media.state_of(compiled.body))
         try:
             self.index.save_post(compiled.summary, state, old, change.order, head.olds)
         except UrlTaken as taken:
@@ -457,6 +463,7 @@ class Publisher:
                 reading_time=compiled.reading_time,
                 stitch=compiled.stitch.to_json(),
                 **schedule.report_fields(compiled.meta),
+                **media.report_fields(compiled.body),
             )
         if changed is not None:
             report["changed"] = sorted(changed)

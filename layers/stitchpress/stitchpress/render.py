@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from .markdown import Heading, RenderedBody, render_markdown
 from .model import Message, PostSummary, SiteSettings, Term
+from .pictures import image_type
 from .urls import absolute, category_path, quote_path, tag_path
 
 if TYPE_CHECKING:
@@ -247,6 +248,20 @@ def _page_numbers(page: int, pages: int, window: int = 2) -> list[int | None]:
     return out
 
 
+def _image_url(base_url: str, image: str) -> str:
+    """A post's image as an absolute URL (Open Graph, JSON-LD and feeds need one)."""
+    return absolute(base_url, image) if image.startswith("/") else image
+
+
+def _image_meta(image: str, body: RenderedBody) -> list[tuple[str, str]]:
+    """og:image's size and alt text, when the image is one of the body's own."""
+    for use in body.images:
+        if use.info is not None and use.info.largest == image:
+            out = [("og:image:width", str(use.info.width)), ("og:image:height", str(use.info.height))]
+            return out + ([("og:image:alt", use.alt)] if use.alt else [])
+    return []
+
+
 def _ui(lang: str) -> Mapping[str, str]:
     return _STRINGS.get(lang.split("-")[0].lower(), _STRINGS["en"])
 
@@ -322,6 +337,10 @@ class Renderer:
         meta = [("article:published_time", _iso(post.date))]
         meta += [("article:section", c.name) for c in post.categories[:1]]
         meta += [("article:tag", t.name) for t in post.tags]
+        if post.image:
+            image = _image_url(site.base_url, post.image)
+            jsonld["image"] = image
+            meta = [("og:image", image), *_image_meta(post.image, body), *meta]
         head = self._head(
             lang=lang,
             title=f"{post.title} | {site.title}",
@@ -476,6 +495,8 @@ class Renderer:
                 "summary": _one_line(p.excerpt, limit=1000),
                 "tags": [(t, absolute(base, TAGS_PATH)) for t in p.tags],
                 "categories": [(c, absolute(base, CATEGORIES_PATH)) for c in p.categories],
+                "image": _image_url(base, p.image) if p.image else None,
+                "image_type": image_type(p.image) if p.image else None,
             }
             for p in posts
         ]

@@ -69,6 +69,7 @@ _KNOWN_FIELDS = frozenset(
         "published",
         "layout",
         "author",
+        "image",
         "lang",
         "tags",
         "categories",
@@ -464,6 +465,7 @@ def _build_meta(key: str, fields: dict[str, _Field], split: _Split, msgs: _Messa
     slug = _slug(fields.get("slug"), file_slug, title, fields, msgs)
     excerpt = _text(fields.get("excerpt"), msgs, "text")
     author = _text(fields.get("author"), msgs, "text")
+    image = _image(fields.get("image"), msgs)
     lang = _lang(fields.get("lang"), msgs)
     layout = _layout(fields.get("layout"), msgs)
     reading_time = _reading_time(fields.get("reading_time"), msgs)
@@ -488,6 +490,7 @@ def _build_meta(key: str, fields: dict[str, _Field], split: _Split, msgs: _Messa
         draft=draft,
         lang=lang,
         extra=extra,
+        image=image.strip() if image else None,
     )
 
 
@@ -518,6 +521,26 @@ def _text(f: _Field | None, msgs: _Messages, expected: str) -> str | None:
     if isinstance(node, ScalarNode) and node.tag == _Y + "null":
         return None
     msgs.error(f"expected {expected}, got {_kind(node)}", f.line, f.name)
+    return None
+
+
+def _image(f: _Field | None, msgs: _Messages) -> str | None:
+    """`image: cover.png` or jekyll-seo-tag's `image: {path: cover.png}`; anything else is
+    ignored with a warning (a preview picture is not worth rejecting a post for)."""
+    if f is None:
+        return None
+    node = f.node
+    if isinstance(node, MappingNode):
+        paths = [v for k, v in node.value if isinstance(k, ScalarNode) and k.value == "path"]
+        node = paths[-1] if paths else node
+    if isinstance(node, ScalarNode) and node.tag in _RAW_TEXT_TAGS:
+        return str(node.value).strip() or None
+    if not (isinstance(node, ScalarNode) and node.tag == _Y + "null"):
+        msgs.warn(
+            f"expected a path next to the draft or an https:// URL, got {_kind(node)}; ignored",
+            f.line,
+            f.name,
+        )
     return None
 
 
