@@ -57,7 +57,8 @@ def _prose(size: int, seed: int = 13, *, repeat: bool = False) -> str:
         "their",
         "drafts",
     ]
-    paragraphs, total = [], 0
+    paragraphs: list[str] = []
+    total = 0
     while total < size:
         sentences = [
             " ".join(rng.choice(words) for _ in range(rng.randint(8, 20))).capitalize() + "."

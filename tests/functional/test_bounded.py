@@ -44,21 +44,23 @@ def _stitch_xfail(pattern: str) -> Any:
     )
 
 
-def _cpu(fn: Callable[[], object]) -> float:
-    """Best of three (one when under the floor), without the garbage collector's passes."""
-    best = float("inf")
+def _cpu_pair(small: Callable[[], object], large: Callable[[], object]) -> tuple[float, float]:
+    """CPU time of each, best of three runs taken in turns (a burst of load on the machine
+    then slows both), without the garbage collector's passes."""
+    best = [float("inf"), float("inf")]
     gc.collect()
     gc.disable()
     try:
         for _ in range(3):
-            start = time.thread_time()
-            fn()
-            best = min(best, time.thread_time() - start)
-            if best < FLOOR / 2:
+            for n, fn in enumerate((small, large)):
+                start = time.thread_time()
+                fn()
+                best[n] = min(best[n], time.thread_time() - start)
+            if best[1] < FLOOR:
                 break  # under the floor either way
     finally:
         gc.enable()
-    return best
+    return best[0], best[1]
 
 
 def _answer(data: bytes, seconds: float) -> tuple[str, float]:
@@ -130,8 +132,11 @@ def test_each_stage_stays_linear(pattern: str) -> None:
     # 4x the input: linear is 4x the work, quadratic 16x; at most 6x is ~2.45x per doubling.
     small, large = _stages(draft(pattern, SMALL)), _stages(draft(pattern, 4 * SMALL))
     for stage in small:
-        cpu = _cpu(small[stage]), _cpu(large[stage])
-        assert max(cpu[1], FLOOR) <= 6 * max(cpu[0], FLOOR), (stage, "cpu", cpu)
+        for _attempt in range(2):  # a second look before failing: CPU time per step varies with
+            t1, t4 = _cpu_pair(small[stage], large[stage])  # what shares the core (quadratic: 16x)
+            if max(t4, FLOOR) <= 6 * max(t1, FLOOR):
+                break
+        assert max(t4, FLOOR) <= 6 * max(t1, FLOOR), (stage, t1, t4)
 
 
 _PIECES = st.sampled_from(
