@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/stitchpress demo
+	$(BIN)/stitchpress demo --settings examples/site.toml
 
 test: lint typecheck unit template
 

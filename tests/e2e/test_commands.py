@@ -87,10 +87,12 @@ class Running:
         self.wait_for(r"^site_url=", timeout=STARTUP_LIMIT)
         return dict(line.split("=", 1) for line in self.lines if re.match(r"^[a-z_]+=", line))
 
-    def interrupt(self) -> int:
-        """Ctrl-C, as a user stops it; its exit status."""
+    def interrupt(self) -> None:
+        """Ctrl-C, as a user stops it."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGINT)
+
+    def exit_status(self) -> int:
         try:
             return self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -116,7 +118,9 @@ def ups() -> Iterator[tuple[Running, Running]]:
     try:
         yield with_settings, bare
     finally:
-        statuses = [bare.interrupt(), with_settings.interrupt()]
+        for running in (bare, with_settings):
+            running.interrupt()
+        statuses = [bare.exit_status(), with_settings.exit_status()]
         assert statuses == [0, 0], "Ctrl-C must stop `local up` cleanly"
 
 
@@ -198,3 +202,77 @@ def test_local_up_refuses_a_bad_settings_file(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert f"{bad}: unknown setting titel" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_rebuild_endpoint_rerenders_the_running_stack(up: Running) -> None:
+    outputs = up.outputs()
+    s3 = s3_client(outputs)
+    key = "drafts/2025-10-02-rebuilt.md"
+    body = "---\ntitle: Rebuilt\ndate: 2025-10-02\ntags: [rebuild]\n---\n\nListed again after a rebuild.\n"
+    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
+    up.wait_for(rf"^published\s+{re.escape(key)}\s")
+    for page in ("index.html", "tags/rebuild/index.html"):  # as if lost, or from an old theme
+        s3.delete_object(Bucket=outputs["site_bucket"], Key=page)
+    assert get(outputs["site_url"] + "/tags/rebuild/")[0] == 404
+
+    proc = sh(f".venv/bin/stitchpress rebuild --endpoint {outputs['endpoint']}")
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # The stack's own settings, read through CloudFormation and the function's environment.
+    assert f"rebuilding {outputs['site_url']} ('{SITE_TITLE}', ja)" in proc.stdout
+    assert re.search(r"^rebuilt in [\d.]+s: [1-9]\d* objects changed", proc.stdout, re.M)
+    status, tag_page = get(outputs["site_url"] + "/tags/rebuild/")
+    assert status == 200 and "/2025/10/02/rebuilt/" in tag_page
+    status, home = get(outputs["site_url"] + "/")
+    assert status == 200 and SITE_TITLE in home
+
+
+def test_rebuild_names_a_stack_that_is_not_there(up: Running) -> None:
+    outputs = up.outputs()
+    proc = sh(f".venv/bin/stitchpress rebuild --endpoint {outputs['endpoint']} --stack nope")
+    assert proc.returncode == 2
+    assert "stack nope" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_check_prints_compiler_style_lines(tmp_path: Path) -> None:
+    proc = sh(".venv/bin/stitchpress check examples/drafts/*.md")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"examples/drafts/{EXAMPLE_DRAFT.name}: ok" in proc.stdout
+
+    bad = tmp_path / "2025-09-21-bad.md"
+    bad.write_text("---\ntitle: Bad\ndate: 21/09/2025\n---\n\nText.\n", encoding="utf-8")
+    proc = sh(f".venv/bin/stitchpress check {bad}")
+    assert proc.returncode == 1
+    assert f"{bad}:3: date: cannot parse" in proc.stdout + proc.stderr
+
+
+def test_stitch_prints_the_article_and_json() -> None:
+    proc = sh(f".venv/bin/stitchpress stitch examples/drafts/{EXAMPLE_DRAFT.name}")
+    assert proc.returncode == 0, proc.stderr
+    assert "しかし、それだけではありません。" in proc.stdout
+    assert "---END---" not in proc.stdout
+    assert "superseded branch" in proc.stderr  # the decisions, on stderr
+
+    proc = sh(f".venv/bin/stitchpress stitch examples/drafts/{EXAMPLE_DRAFT.name} --json")
+    assert proc.returncode == 0, proc.stderr
+    assert '"markdown": "いやはや' in proc.stdout
+
+
+def test_stitch_json_into_head_ends_quietly() -> None:
+    # The reader stops after one byte while stitch is still writing (sleep: head exits first).
+    proc = sh(
+        f".venv/bin/stitchpress stitch --json examples/drafts/{EXAMPLE_DRAFT.name} "
+        "| (sleep 0.5; head -c 1 >/dev/null)"
+    )
+    assert "BrokenPipeError" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_make_demo_publishes_the_examples_with_their_settings() -> None:
+    proc = sh("make demo", timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert POST_URL in proc.stdout
+    assert "files written to _site/" in proc.stdout
+    page = (ROOT / "_site" / POST_URL.strip("/") / "index.html").read_text(encoding="utf-8")
+    assert "Metaの6000億ドルAI投資" in page
+    assert SITE_TITLE in page  # make demo uses examples/site.toml

@@ -3,19 +3,16 @@ worker invokes the handler; we read the published site back over HTTP."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import boto3
 import pytest
 
 from stitchpress.local.session import LocalRun, local_stack
-from tests.conftest import EXAMPLE_DRAFT, ROOT
+from tests.conftest import EXAMPLE_DRAFT
 
 pytestmark = pytest.mark.e2e
 TITLE = "Metaの6000億ドルAI投資、その真意と業界への波紋とは？"
@@ -75,34 +72,6 @@ def test_bad_draft_is_reported_and_site_unchanged(local: LocalRun) -> None:
     after = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=site).get("Contents", [])}
     assert after == before
     assert fetch(local, "/2025/11/01/broken/")[0] == 404
-
-
-def test_demo_command_writes_the_site(tmp_path: Path) -> None:
-    out = tmp_path / "_site"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stitchpress.cli",
-            "demo",
-            "--drafts",
-            str(ROOT / "examples" / "drafts"),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "/2025/09/21/meta-ai-investment/" in proc.stdout
-    page = (out / "2025/09/21/meta-ai-investment/index.html").read_text(encoding="utf-8")
-    assert TITLE in page
-    for tag in ["ai", "最新ニュース", "技術動向", "meta", "投資", "チップ"]:
-        assert "/2025/09/21/meta-ai-investment/" in (out / "tags" / tag / "index.html").read_text(
-            encoding="utf-8"
-        )
 
 
 def test_deleting_the_draft_unpublishes(local: LocalRun) -> None:

@@ -154,6 +154,23 @@ def test_logical_ids_and_types_match_the_local_stack() -> None:
     assert resources["StitchpressLayer"]["Type"] == "AWS::Serverless::LayerVersion"
 
 
+def test_the_local_stack_records_the_same_outputs_and_function_environment() -> None:
+    # `rebuild --endpoint` reads the local stack with the code that reads a deployed one.
+    from stitchpress.config import Config as _Config
+    from stitchpress.deployed import FUNCTION_LOGICAL_ID, OUTPUT_VARS
+    from stitchpress.model import SiteSettings
+
+    config = _Config("d", "s", "i", "idem", "E1", SiteSettings(base_url="http://127.0.0.1:8000"))
+    local = stack.cloudformation_template(stack.Stack(config, "q", "dlq", "us-east-1", "x.net"), "")
+    assert set(local["Outputs"]) == set(template()["Outputs"])
+    assert set(OUTPUT_VARS) <= set(template()["Outputs"])
+    for output, var in OUTPUT_VARS.items():  # each Output names what the function's variable holds
+        assert template()["Outputs"][output]["Value"] == function_env()[var], output
+    local_env = local["Resources"][FUNCTION_LOGICAL_ID]["Properties"]["Environment"]["Variables"]
+    assert set(local_env) == set(function_env())
+    assert local_env["SITE_URL"] == local["Outputs"]["SiteUrl"]["Value"] == "http://127.0.0.1:8000"
+
+
 def test_index_table_key_schema() -> None:
     table = props("IndexTable")
     assert (

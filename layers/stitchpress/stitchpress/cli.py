@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,7 +33,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             modules[name] = importlib.import_module(module_name)
             modules[name].add_arguments(p)
     args = parser.parse_args(args_list)
-    return int(modules[args.command].run(args))
+    module = modules[args.command]
+    try:
+        status = int(module.run(args))
+    except BrokenPipeError:
+        # The reader went away (`stitchpress stitch --json ... | head`): stop quietly, as Unix
+        # tools do. Point stdout at /dev/null so the interpreter's final flush cannot fail too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    if argv is None and getattr(module, "EXIT_WITHOUT_TEARDOWN", False):
+        # The command has cleaned up; skip the interpreter's teardown of moto's thousands of
+        # objects and modules (seconds after Ctrl-C). Only as a program: tests call main(argv).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from contextlib import ExitStack
 from ..config import add_site_arguments, site_from_arguments
 from .runtime import DEFAULT_SWEEP_SECONDS
 
+EXIT_WITHOUT_TEARDOWN = True  # see cli.main
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -60,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
                     preview_port=args.preview_port,
                     site=site,
                     sweep_seconds=args.sweep_seconds,
+                    register=True,
                 )
             )
         except OSError as e:  # e.g. the port is taken
@@ -68,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+        # Before the lines below: whoever waits for them may stop us as soon as they appear.
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
         show_outcomes(handler.logger, local.site_url)
         for k, v in local.stack.outputs(local.endpoint, local.site_url).items():
             print(f"{k}={v}", flush=True)
@@ -75,8 +82,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"# publish: aws s3 cp my-post.md s3://{drafts}/drafts/ --endpoint-url {local.endpoint}")
         print(f"# one line per processed draft follows; full reports under s3://{drafts}/reports/")
         print("# Ctrl-C to stop", flush=True)
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
         stop.wait()
     return 0

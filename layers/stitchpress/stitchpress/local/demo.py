@@ -12,6 +12,8 @@ from typing import Any
 from ..config import add_site_arguments, site_from_arguments
 from ..image_publish import is_image_source_key
 
+EXIT_WITHOUT_TEARDOWN = True  # see cli.main
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

@@ -16,7 +16,7 @@ from typing import Any
 from ..model import SiteSettings
 from ..storage import report_key
 from .runtime import DEFAULT_SWEEP_SECONDS, QueueWorker, Sweeper, embedded_aws, serve_site
-from .stack import Stack, create_stack, site_bucket_name
+from .stack import Stack, create_stack, register_stack, site_bucket_name
 
 # Quiet, local-friendly Powertools settings (the same variables template.yaml sets in AWS).
 LOCAL_POWERTOOLS = {
@@ -104,9 +104,11 @@ def local_stack(
     concurrency: int = 1,
     batch_size: int = 10,
     sweep_seconds: float | None = DEFAULT_SWEEP_SECONDS,
+    register: bool = False,
 ) -> Iterator[LocalRun]:
     """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP.
-    Every `sweep_seconds` (None: never) scheduled posts that fall due are sent to the queue."""
+    Every `sweep_seconds` (None: never) scheduled posts that fall due are sent to the queue.
+    With `register`, also record the stack in CloudFormation (for `rebuild --endpoint`)."""
     import boto3
 
     # Powertools warns on invocations that add no metric (e.g. S3's test event); noise here.
@@ -121,6 +123,8 @@ def local_stack(
                 **{**site.__dict__, "base_url": f"http://127.0.0.1:{preview.server_address[1]}"}
             )
         stack = create_stack(session, site=site)
+        if register:
+            register_stack(session, stack)
         env = {**LOCAL_POWERTOOLS, **stack.image_config.to_env(), **stack.config.to_env()}
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)

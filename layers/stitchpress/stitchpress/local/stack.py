@@ -37,6 +37,12 @@ MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter que
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
 IMAGE_VISIBILITY_TIMEOUT = 720  # likewise for the image function (120 s)
 STACK_NAME = "stitchpress"
+# template.yaml's Globals: the function's Powertools variables.
+FUNCTION_GLOBALS = {
+    "POWERTOOLS_SERVICE_NAME": "stitchpress",
+    "POWERTOOLS_METRICS_NAMESPACE": "stitchpress",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
 
 
 def site_bucket_name(name: str = STACK_NAME) -> str:
@@ -49,6 +55,7 @@ class Stack:
     queue_url: str
     dlq_url: str
     region: str
+    distribution_domain: str = ""
     image_queue_url: str = ""
     image_dlq_url: str = ""
 
@@ -186,6 +193,7 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         queue_url=queue_url,
         dlq_url=dlq_url,
         region=region,
+        distribution_domain=dist.get("DomainName", ""),
         image_queue_url=image_url,
         image_dlq_url=image_dlq_url,
     )
@@ -209,3 +217,60 @@ def _queue_with_dlq(sqs: Any, name: str, visibility_timeout: int) -> tuple[str, 
 
 def _arn(sqs: Any, url: str) -> str:
     return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def cloudformation_template(stack: Stack, function_code: str) -> dict[str, Any]:
+    """A CloudFormation template that records the local stack as template.yaml describes a deployed
+    one: the same Outputs and a PublishFunction whose environment is the worker's. (moto would run
+    no code from it: the queue worker is the function here.)"""
+    c = stack.config
+    outputs = {
+        "DraftsBucketName": c.drafts_bucket,
+        "SiteBucketName": c.site_bucket,
+        "SiteUrl": c.site.base_url,
+        "DistributionId": c.distribution_id,
+        "DistributionDomainName": stack.distribution_domain,
+        "UploadCommand": f"aws s3 cp POST.md s3://{c.drafts_bucket}/drafts/",
+        "PublishQueueUrl": stack.queue_url,
+        "DeadLetterQueueUrl": stack.dlq_url,
+        "ImageQueueUrl": stack.image_queue_url,
+        "ImageDeadLetterQueueUrl": stack.image_dlq_url,
+        "IndexTableName": c.index_table,
+    }
+    assume = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    return {
+        "Resources": {
+            "PublishFunctionRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"AssumeRolePolicyDocument": assume},
+            },
+            "PublishFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "FunctionName": f"{STACK_NAME}-publish",
+                    "Runtime": "python3.13",
+                    "Handler": "app.handler",
+                    "Role": {"Fn::GetAtt": ["PublishFunctionRole", "Arn"]},
+                    "Code": {"ZipFile": function_code},
+                    "Environment": {"Variables": {**FUNCTION_GLOBALS, **c.to_env()}},
+                },
+            },
+        },
+        "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+    }
+
+
+def register_stack(session: Any, stack: Stack, name: str = STACK_NAME) -> None:
+    """Create the CloudFormation stack `stitchpress rebuild --stack/--endpoint` reads.
+
+    Costs moto's CloudFormation import (seconds: it loads every service it can create), so only
+    `local up` does it."""
+    code = "from stitchpress.handler import handler\n"  # functions/publish/app.py
+    session.client("cloudformation").create_stack(
+        StackName=name, TemplateBody=json.dumps(cloudformation_template(stack, code))
+    )
