@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/bench_images.py              # 4000 x 3000 JPEG, 5 runs
     .venv/bin/python bench/bench_images.py --runs 3 --size 6000x4000
+    .venv/bin/python bench/bench_images.py --runs 3 --format PNG   # no JPEG draft decoding
 
 Each run is a fresh interpreter that imports stitchpress.images and Pillow first (the baseline
 resident memory), then calls images.process() once: wall time of process(), and the peak
-resident set size (ru_maxrss) above that baseline. Pillow allocates image buffers with malloc,
+resident set size (VmHWM) above that baseline. Pillow allocates image buffers with malloc,
 which tracemalloc does not see, so the whole process's peak is what counts (as for Lambda's
 "Max Memory Used").
 
@@ -26,15 +27,21 @@ import tempfile
 from pathlib import Path
 
 CHILD = r"""
-import resource, sys, time, json
+import sys, time, json
 from PIL import Image  # noqa: F401 - imported before the baseline, as the function's cold start does
 from stitchpress import images
+
+def hwm_kb():  # this process's own peak RSS (ru_maxrss would include the parent's, from fork)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
 data = open(sys.argv[1], "rb").read()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = hwm_kb()
 start = time.perf_counter()
 result = images.process("drafts/photo.jpg", data)
 elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm_kb()
 print(json.dumps({
     "seconds": elapsed,
     "baseline_mb": base / 1024,
@@ -45,7 +52,7 @@ print(json.dumps({
 """
 
 
-def photo(width: int, height: int) -> bytes:
+def photo(width: int, height: int, fmt: str = "JPEG") -> bytes:
     from PIL import Image
 
     grad = Image.linear_gradient("L").resize((width, height))
@@ -60,7 +67,8 @@ def photo(width: int, height: int) -> bytes:
     exif[0x0112] = 1
     exif.get_ifd(0x8825).update({1: "N", 2: (35.0, 39.0, 29.0), 3: "E", 4: (139.0, 44.0, 28.0)})
     buf = io.BytesIO()
-    Image.merge("RGB", (red, green, blue)).save(buf, "JPEG", quality=92, exif=exif)
+    options = {"quality": 92} if fmt == "JPEG" else {}
+    Image.merge("RGB", (red, green, blue)).save(buf, fmt, exif=exif, **options)
     return buf.getvalue()
 
 
@@ -70,11 +78,17 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", default="4000x3000", help="WIDTHxHEIGHT of the photo")
+    parser.add_argument(
+        "--format",
+        default="JPEG",
+        choices=["JPEG", "PNG"],
+        help="PNG: decoded at full size (no JPEG draft mode)",
+    )
     args = parser.parse_args()
     width, height = (int(x) for x in args.size.split("x"))
-    data = photo(width, height)
+    data = photo(width, height, args.format)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "photo.jpg"
+        path = Path(tmp) / "photo"
         path.write_bytes(data)
         runs = []
         for _ in range(args.runs):
@@ -85,7 +99,7 @@ def main() -> int:
     seconds = [r["seconds"] for r in runs]
     peaks = [r["peak_mb"] - r["baseline_mb"] for r in runs]
     summary = {
-        "photo": f"{width} x {height} JPEG, {len(data) / 1e6:.1f} MB",
+        "photo": f"{width} x {height} {args.format}, {len(data) / 1e6:.1f} MB",
         "derivatives": runs[0]["derivatives"],
         "seconds_median": round(statistics.median(seconds), 2),
         "seconds_min": round(min(seconds), 2),

@@ -276,3 +276,29 @@ def test_make_demo_publishes_the_examples_with_their_settings() -> None:
     page = (ROOT / "_site" / POST_URL.strip("/") / "index.html").read_text(encoding="utf-8")
     assert "Metaの6000億ドルAI投資" in page
     assert SITE_TITLE in page  # make demo uses examples/site.toml
+
+
+def test_preview_renders_drafts_without_aws(tmp_path: Path) -> None:
+    out = tmp_path / "preview"
+    proc = sh(
+        f".venv/bin/stitchpress preview examples/drafts/{EXAMPLE_DRAFT.name} --out {out} --settings examples/site.toml"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = out / POST_URL.strip("/") / "index.html"
+    assert f"examples/drafts/{EXAMPLE_DRAFT.name}: {page}" in proc.stdout
+    html = page.read_text(encoding="utf-8")
+    assert "Metaの6000億ドルAI投資" in html and SITE_TITLE in html
+    assert "---END---" not in html and "しかし、それだけではありません。" in html
+    assert (out / "assets" / "style.css").is_file()  # the page's stylesheet, beside it
+    assert "superseded branch" in proc.stderr  # the same warnings as check
+
+
+def test_preview_rejects_like_a_compiler(tmp_path: Path) -> None:
+    bad = tmp_path / "2025-09-21-bad.md"
+    bad.write_text("---\ntitle: Bad\ndate: 21/09/2025\n---\n\nText.\n", encoding="utf-8")
+    out = tmp_path / "preview"
+    proc = sh(f".venv/bin/stitchpress preview {bad} --out {out}")
+    assert proc.returncode == 1
+    assert f"{bad}:3: date: cannot parse" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists() or not any(out.rglob("*.html"))

@@ -4,6 +4,8 @@ thresholds pinned at their boundaries."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from stitchpress import stitch as stitch_module
@@ -413,3 +415,76 @@ def test_message_for_a_quote_found_nowhere() -> None:
         "start the segment by repeating the last sentence of the text it continues, or remove the "
         'leading "…" if it starts new text'
     )
+
+
+# --- rewinds: long quotes, branches off the article ---------------------------------------------------
+
+
+def test_rewind_with_a_quote_longer_than_the_matching_window() -> None:
+    words = " ".join(hashlib.sha256(str(i).encode()).hexdigest()[:6] for i in range(300))  # 2,099 chars
+    r = stitch(f"{words} DROPPED tail here.\n---END---\n…{words} New ending.\n")
+    assert _ok(r) == f"{words} New ending.\n"
+    assert r.segments[1].dropped_text == "DROPPED tail here."
+
+
+def test_rewind_into_a_superseded_branch_revives_it() -> None:
+    body = (
+        "Root text of the story ends.\n---END---\n"
+        "…story ends. Branch A has unique words and goes on.\n---END---\n"
+        "…story ends. Branch B goes right.\n---END---\n"
+        "…Branch A has unique words and then continues.\n"
+    )
+    r = stitch(body)
+    assert _ok(r) == "Root text of the story ends. Branch A has unique words and then continues.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [
+        (None, "used"),
+        (1, "used"),
+        (1, "discarded"),
+        (2, "used"),
+    ]
+    assert r.segments[3].dropped_text == "goes on."
+
+
+def test_end_match_finds_a_branch_far_back_even_for_a_one_character_continuation() -> None:
+    others = "".join(f"---END---\n…text of it. Other branch {i}.\n" for i in range(34))
+    body = f"Root text of it.\n---END---\n…text of it. Branch T ends here with tail words\n{others}"
+    r = stitch(body + "---END---\n…here with tail words!\n")
+    assert _ok(r) == "Root text of it. Branch T ends here with tail words!\n"
+    assert (r.segments[-1].parent, r.segments[1].status) == (2, "used")
+    assert [s.status for s in r.segments[2:-1]] == ["discarded"] * 34
+
+
+def test_quote_ending_where_a_sibling_rewound_belongs_to_the_older_segment() -> None:
+    # Segment 3 repeats segment 1 up to where segment 2 cut it: the match ends at segment 2's
+    # joint, not in segment 2's own text, so segment 3 rewinds into segment 1.
+    body = (
+        "Alpha beta gamma delta epsilon. Dropped one.\n---END---\n"
+        "…gamma delta epsilon. Zeta eta.\n---END---\n"
+        "…beta gamma delta epsilon. Theta iota kappa lambda.\n"  # the quote is half the text
+    )
+    r = stitch(body)
+    assert _ok(r) == "Alpha beta gamma delta epsilon. Theta iota kappa lambda.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
+    assert r.segments[2].dropped_text == "Dropped one."
+
+
+def test_repetition_warning_names_the_lines_inside_multi_line_paragraphs() -> None:
+    sentence = "The same sentence is written here twice over."
+    r = stitch(f"Intro line.\n{sentence} Yes.\n\nOther.\n{sentence} No.\n", first_line=1)
+    (w,) = r.warnings
+    assert w.line == 5 and "also appears at line 2" in w.text
+
+
+def test_repetition_inside_one_paragraph_points_from_the_second_to_the_first() -> None:
+    sentence = "The same sentence is written here twice over."
+    r = stitch(f"Intro line.\n{sentence}\nMiddle line.\n{sentence}\n")
+    (w,) = r.warnings
+    assert w.line == 4 and "also appears at line 2" in w.text
+
+
+def test_lines_of_findings_after_an_inline_continuation() -> None:
+    para = "This paragraph is long enough to count."
+    body = f"Para one ends with this sentence.\n\n…ends with this sentence.\n\n{para}\n\n{para}\n"
+    r = stitch(body, first_line=10)
+    (w,) = r.warnings
+    assert (w.line, w.text) == (16, f'removed a duplicate paragraph (the same text is at line 14): "{para}"')

@@ -180,3 +180,152 @@ def test_year_range_is_pinned_at_its_boundaries(year: int, accepted: bool) -> No
         assert rejected(data)[0] == (
             f'{KEY}:3: date: year {year} in "{year}-01-02" is out of range (1900-2999); check the year'
         )
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("1.5", "a number"), ("2025-01-01", "a date"), ("!!seq x", "a value"), ("maybe", "text")],
+)
+def test_a_flag_that_is_not_true_or_false_says_what_it_is(value: str, kind: str) -> None:
+    assert rejected(draft(BASIC + f"draft: {value}\n")) == [
+        f"{KEY}:4: draft: expected true or false, got {kind}"
+    ]
+
+
+def test_a_title_that_is_not_text_is_one_error_not_also_empty() -> None:
+    assert rejected(draft("title: !!binary aGVsbG8=\ndate: 2025-09-21\n")) == [
+        f"{KEY}:2: title: expected text, got binary data"
+    ]
+
+
+def test_nul_after_leading_blank_lines_names_its_line() -> None:
+    data = b"\n\n---\ntitle: a\x00b\ndate: 2025-09-21\n---\nbody\n"
+    assert rejected(data) == [
+        f"{KEY}:4: the file contains a NUL byte (byte offset 14); drafts must be UTF-8 text"
+    ]
+
+
+def test_a_control_character_in_front_matter_is_named_by_its_code_point() -> None:
+    assert rejected(draft(BASIC + "author: a\x07b\n")) == [
+        f"{KEY}:4: front matter: invalid YAML: character U+0007 is not allowed in front matter; remove it"
+    ]
+
+
+# --- expiry -----------------------------------------------------------------------------------
+
+
+def test_expires_and_expiry_date_together_is_an_error_on_the_second() -> None:
+    assert rejected(draft(BASIC + "expires: 2025-09-22\nexpiryDate: 2025-09-23\n")) == [
+        f"{KEY}:5: expiryDate: both expires (line 4) and expiryDate are given; keep one of them"
+    ]
+
+
+def test_expiry_must_be_after_the_date_even_by_one_second() -> None:
+    assert ok(draft(BASIC + "expires: 2025-09-21 00:00:01\n")).meta.expires == datetime(
+        2025, 9, 21, 0, 0, 1, tzinfo=UTC
+    )
+    assert rejected(draft(BASIC + "expires: 2025-09-21\n")) == [
+        f"{KEY}:4: expires: 2025-09-21 00:00:00+00:00 is not after the post's date 2025-09-21 00:00:00+00:00; "
+        "a post must go live before it expires: fix the date or remove the field"
+    ]
+    assert rejected(draft(BASIC + "expiryDate: 2025-09-20 10:00:00 +0000\n")) == [
+        f"{KEY}:4: expiryDate: 2025-09-20 10:00:00+00:00 is not after the post's date 2025-09-21 00:00:00+00:00; "
+        "a post must go live before it expires: fix the date or remove the field"
+    ]
+
+
+def test_empty_expires_means_no_expiry() -> None:
+    assert ok(draft(BASIC + "expires:\n")).meta.expires is None
+
+
+# --- slug -------------------------------------------------------------------------------------
+
+
+def test_slug_length_is_pinned_at_its_boundary() -> None:
+    assert ok(draft(BASIC + "slug: " + "a" * 200 + "\n")).meta.slug == "a" * 200
+    assert rejected(draft(BASIC + "slug: " + "a" * 201 + "\n")) == [
+        f"{KEY}:4: slug: is 201 characters; keep it under 200"
+    ]
+
+
+def test_slug_from_a_long_title_without_a_dash_in_its_second_half_is_cut_at_80() -> None:
+    parsed = parse_draft("x.md", draft("title: " + "a" * 90 + "\ndate: 2025-09-21\n"))
+    assert parsed.meta.slug == "a" * 80
+    parsed = parse_draft("x.md", draft("title: " + "b" * 30 + " " + "a" * 90 + "\ndate: 2025-09-21\n"))
+    assert parsed.meta.slug == "b" * 30 + "-" + "a" * 49
+
+
+def test_title_without_letters_and_no_slug_is_an_error_on_the_title_line() -> None:
+    with pytest.raises(DraftRejected) as info:
+        parse_draft("x.md", draft("date: 2025-09-21\ntitle: '!!!'\n"))
+    assert [m.format("x.md") for m in info.value.messages] == [
+        "x.md:3: slug: cannot make a URL from the title; add a line like slug: my-post"
+    ]
+
+
+# --- layout, singular terms ----------------------------------------------------------------------
+
+
+def test_no_layout_is_a_post() -> None:
+    assert ok(draft(BASIC)).meta.layout == "post"
+
+
+def test_singular_tag_and_category_name_one_term_each() -> None:
+    meta = ok(draft(BASIC + "tag: AI ML\ncategory: 投資\n")).meta
+    assert [(t.key, t.name) for t in meta.tags] == [("ai-ml", "AI ML")]
+    assert [(c.key, c.name) for c in meta.categories] == [("投資", "投資")]
+    assert rejected(draft(BASIC + "tag: [a]\n")) == [f"{KEY}:4: tag: expected text (one name), got a list"]
+
+
+def test_empty_tags_field_means_no_tags() -> None:
+    assert ok(draft(BASIC + "tags:\n")).meta.tags == ()
+
+
+# --- values too big or too deep, flags, unknown fields ---------------------------------------------
+
+
+def test_a_value_over_the_item_limit_is_one_error_naming_the_field() -> None:
+    items = ", ".join("a" for _ in range(10_001))
+    assert rejected(draft(BASIC + f"tags: [{items}]\n")) == [
+        f"{KEY}:2: tags: the value is too large (over 10,000 items)"
+    ]
+
+
+def test_a_value_nested_too_deeply_through_aliases_is_an_error_naming_the_field() -> None:
+    # Each alias adds 200 levels without deepening the YAML text itself: v7 is 1,400 deep.
+    lines = [f"v{i}: &v{i} " + "[" * 200 + (f"*v{i - 1}" if i > 1 else "x") + "]" * 200 for i in range(1, 8)]
+    with pytest.raises(DraftRejected) as info:
+        parse_draft(KEY, draft(BASIC + "\n".join(lines) + "\n"))
+    errors = [m.format(KEY) for m in info.value.errors]
+    assert f"{KEY}:10: v7: the value is nested too deeply" in errors
+    assert all(e.endswith(": the value is nested too deeply") for e in errors)
+    # Shallower ones pass the check but are too deep to build: unknown fields, so only a warning.
+    warnings = [m.format(KEY) for m in info.value.messages if m.level == "warning"]
+    assert any(w.endswith(": cannot read the value (nested too deeply); ignored") for w in warnings)
+
+
+def test_quoted_flags_are_read_as_flags() -> None:
+    assert ok(draft(BASIC + "draft: 'yes'\n")).meta.draft is True
+    assert ok(draft(BASIC + "published: 'no'\n")).meta.draft is True
+    assert ok(draft(BASIC + "draft: 'off'\n")).meta.draft is False
+
+
+def test_reading_time_in_full_width_digits_is_an_error() -> None:
+    assert rejected(draft(BASIC + "reading_time: '８'\n")) == [
+        f'{KEY}:4: reading_time: expected a whole number of minutes, got "８"; {MINUTES_HINT}'
+    ]
+    assert ok(draft(BASIC + "reading_time:\n")).meta.reading_time is None
+
+
+def test_unknown_fields_are_named_even_when_the_name_is_empty() -> None:
+    assert [m.format(KEY) for m in ok(draft(BASIC + '"": x\nfoo: bar\n')).warnings] == [
+        f'{KEY}:4: warning: unknown front matter fields (kept, not used): "", foo'
+    ]
+
+
+def test_an_unknown_field_that_cannot_be_read_is_a_warning_on_its_line() -> None:
+    warnings = [m.format(KEY) for m in ok(draft(BASIC + "foo: !!binary 'not base64!'\n")).warnings]
+    assert warnings[0].startswith(
+        f"{KEY}:4: warning: foo: cannot read the value (failed to decode base64 data"
+    )
+    assert warnings[0].endswith("); ignored")

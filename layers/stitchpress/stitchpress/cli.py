@@ -12,6 +12,10 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "stitch": ("stitchpress.cli_stitch", "stitch a segmented draft and print the article"),
     "check": ("stitchpress.cli_check", "validate drafts; exit 1 when any is rejected"),
+    "preview": (
+        "stitchpress.cli_preview",
+        "render drafts to HTML files on this machine (no AWS); exit 1 when any is rejected",
+    ),
     "rebuild": (
         "stitchpress.cli_rebuild",
         "re-render every listing (and --posts every post) of the configured stack",

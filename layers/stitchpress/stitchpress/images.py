@@ -42,7 +42,7 @@ DEFAULT_MAX_BYTES = 30 * 1024 * 1024
 # 12 MP phone photos are common; 50 MP cameras too. Pillow's own bomb limit is ~89 MP.
 DEFAULT_MAX_PIXELS = 60_000_000
 # Bump to give every derivative a new key when the encoding below changes.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 HASH_LENGTH = 20  # hex digits of SHA-256: 80 bits, no collision among a site's images
 
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -53,7 +53,8 @@ _TYPES = {"avif": "image/avif", "webp": "image/webp", "jpg": "image/jpeg", "png"
 _AVIF = {"quality": 55, "speed": 6}
 _WEBP = {"quality": 80, "method": 4}
 _JPEG = {"quality": 82, "optimize": True, "progressive": True}
-_PNG = {"optimize": True}
+# optimize=True made a 1600 px photo-like PNG 6x slower to encode for 20% fewer bytes.
+_PNG = {"compress_level": 6}
 
 
 @dataclass(frozen=True)

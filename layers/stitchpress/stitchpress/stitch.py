@@ -164,10 +164,11 @@ def _orig_end(text: str, start: int, stop: int, n: int) -> int:
     return start + lo
 
 
-def _after_marks(text: str, i: int, stop: int) -> int:
-    """Index after the closing marks ("*", "`", "](url)"...) that directly follow text[i]: a
-    rewind's cut keeps them, so the kept text stays balanced."""
-    marks = _CLOSING_MARKS.match(text, i, stop)
+def _after_marks(text: str, i: int) -> int:
+    """Index after the closing marks ("*", "`", "](url)"...) that directly follow text[i-1]: a
+    rewind's cut keeps them, so the kept text stays balanced. (They never run past the piece's
+    end: a piece ends at its segment's end or before a blank line.)"""
+    marks = _CLOSING_MARKS.match(text, i)
     return marks.end() if marks else i
 
 
@@ -611,7 +612,7 @@ class _Stitcher:
             found = _match_inside(piece, cand, head)
             if found:
                 q, end = found
-                cut = _after_marks(cand.src, _orig_end(cand.src, cand.new_start, cand.stop, end), cand.stop)
+                cut = _after_marks(cand.src, _orig_end(cand.src, cand.new_start, cand.stop, end))
                 if not _span_at(self.fence_spans(cand.src), cut):  # never rewind into code
                     piece.parent, piece.cut = cand, cut
                     piece.new_start = _quote_end(
@@ -828,7 +829,7 @@ class _Stitcher:
                     checked.add(key)
                     if len(" ".join(unicodedata.normalize("NFKC", raw).split())) < REPEAT_MIN:
                         continue
-                    here = _sentence_line(article, line_of, a, nfd, raw)
+                    here = _sentence_line(article, line_of, a, nfd, raw, last=True)
                     there = _sentence_line(article, line_of, *first[key])
                     self.warn(
                         f"possible repetition loop: this sentence also appears at line {there}: "
@@ -858,12 +859,16 @@ class _Stitcher:
         )
 
 
-def _sentence_line(article: str, line_of: Callable[[int], int], start: int, nfd: str, raw: str) -> int:
-    """File line of sentence `raw`, found in `nfd`, the NFKD form of the paragraph at `start`.
+def _sentence_line(
+    article: str, line_of: Callable[[int], int], start: int, nfd: str, raw: str, last: bool = False
+) -> int:
+    """File line of sentence `raw`, found in `nfd`, the NFKD form of the paragraph at `start` (its
+    last occurrence there when `last`: a repeat within one paragraph).
 
     NFKD keeps line breaks, so the sentence's line within the paragraph carries over."""
     offset = start
-    for _ in range(nfd.count("\n", 0, max(0, nfd.find(raw)))):
+    at = nfd.rfind(raw) if last else nfd.find(raw)
+    for _ in range(nfd.count("\n", 0, max(0, at))):
         nl = article.find("\n", offset)
         if nl == -1:
             break

@@ -262,9 +262,8 @@ def _compose(text: str) -> Node | None:
         loader.dispose()
 
 
-def _codepoint(character: object) -> str:
-    code = character if isinstance(character, int) else ord(str(character)[:1] or "\0")
-    return f"U+{code:04X}"
+def _codepoint(character: int) -> str:
+    return f"U+{character:04X}"  # PyYAML's ReaderError holds the code point of a str input
 
 
 def _load_fields(split: _Split, msgs: _Messages) -> dict[str, _Field] | None:
@@ -292,7 +291,7 @@ def _load_fields(split: _Split, msgs: _Messages) -> dict[str, _Field] | None:
     except yaml.reader.ReaderError as e:
         line = first_yaml_line + split.yaml_text.count("\n", 0, e.position)
         msgs.error(
-            f"invalid YAML: character {_codepoint(e.character)} is not allowed in front matter; remove it",
+            f"invalid YAML: character {_codepoint(int(e.character))} is not allowed in front matter; remove it",
             line=line,
             field="front matter",
         )
