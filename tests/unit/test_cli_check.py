@@ -152,3 +152,22 @@ def test_binary_file_is_rejected_not_a_crash(tmp_path: Path, capsys: pytest.Capt
     assert status == 1
     assert lines[-1].startswith(f"{path}: rejected (")
     assert "Traceback" not in err
+
+
+def test_images_next_to_the_draft_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's writer: `![chart](chart.png)` with no chart.png got a plain "ok"."""
+    from tests.conftest import EXAMPLE_IMAGE
+
+    path = write(tmp_path, "2025-09-21-hello.md", GOOD + "\n![Sales](img/chart.png)\n")
+    status, lines, _ = run(capsys, path)
+    assert status == 0
+    assert lines[0].startswith(f"{path}:9: warning: image: img/chart.png: no published image")
+    assert lines[-1] == f"{path}: ok (1 warning)"
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "chart.png").write_bytes(b"<svg onload=alert(1)>")
+    status, lines, _ = run(capsys, path)
+    assert any("img/chart.png: would be rejected: SVG is not published" in line for line in lines)
+
+    shutil.copy(EXAMPLE_IMAGE, tmp_path / "img" / "chart.png")
+    assert run(capsys, path)[:2] == (0, [f"{path}: ok"])

@@ -11,9 +11,11 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from .images import ImageInfo
 from .model import DraftRejected, Message, SiteSettings
 from .validate import DEFAULT_MAX_BYTES
 
@@ -64,8 +66,11 @@ def check_one(path: str, data: bytes, *, max_bytes: int, out: TextIO) -> bool:
     """Print the messages and verdict for one draft; True when it would be published."""
     from .pipeline import compile_draft  # imported here so `--help` stays fast
 
+    images = LocalImages(path)
     try:
-        post = compile_draft(path, data, SiteSettings(), max_bytes=max_bytes)
+        post = compile_draft(
+            "drafts/" + Path(path).name, data, SiteSettings(), max_bytes=max_bytes, images=images
+        )
     except DraftRejected as e:
         _print(out, path, e.messages)
         n_err = len(e.errors)
@@ -75,13 +80,38 @@ def check_one(path: str, data: bytes, *, max_bytes: int, out: TextIO) -> bool:
         traceback.print_exc(file=sys.stderr)
         print(f"{path}: rejected (internal error: {type(e).__name__}; please report it)", file=out)
         return False
-    _print(out, path, post.messages)
-    n_warn = sum(1 for m in post.messages if m.level == "warning")
+    messages = [*post.messages, *images.problems]
+    _print(out, path, messages)
+    n_warn = sum(1 for m in messages if m.level == "warning")
     notes = [_counted(n_warn, "warning")] if n_warn else []
     if post.meta.draft:
         notes.append("marked draft: it will not be published")
     print(f"{path}: ok" + (f" ({'; '.join(notes)})" if notes else ""), file=out)
     return True
+
+
+class LocalImages:
+    """The image lookup for local drafts: images next to the draft file, as they would be next
+    to the draft under drafts/, checked as the image function would (without encoding)."""
+
+    def __init__(self, draft_path: str) -> None:
+        self.folder = Path(draft_path).parent
+        self.problems: list[Message] = []
+
+    def __call__(self, keys: Sequence[str]) -> Mapping[str, ImageInfo | None]:
+        from .images import ImageRejected, inspect
+
+        found: dict[str, ImageInfo | None] = {}
+        for key in keys:
+            local = self.folder / key.removeprefix("drafts/")
+            try:
+                found[key] = inspect(key, local.read_bytes())
+            except OSError:
+                found[key] = None  # the pipeline warns about it, with the line
+            except ImageRejected as e:
+                found[key] = None
+                self.problems.append(Message("warning", f"{local}: would be rejected: {e}", field="image"))
+        return found
 
 
 def _print(out: TextIO, path: str, messages: list[Message] | tuple[Message, ...]) -> None:

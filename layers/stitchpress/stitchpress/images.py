@@ -175,6 +175,33 @@ def target_widths(width: int) -> tuple[int, ...]:
 
 def process(name: str, data: bytes, limits: Limits = Limits()) -> ProcessedImage:
     """Decode, orient, strip and encode every derivative. Raises ImageRejected."""
+    picture, fallback, notes = _decoded(name, data, limits)
+    digest = source_hash(data)
+    derivatives = tuple(_derivatives(picture, digest, fallback))
+    largest = max(derivatives, key=lambda d: d.width)
+    info = ImageInfo(
+        hash=digest,
+        width=largest.width,
+        height=largest.height,
+        fallback=fallback,
+        widths=tuple(sorted({d.width for d in derivatives})),
+    )
+    return ProcessedImage(info=info, derivatives=derivatives, notes=tuple(notes))
+
+
+def inspect(name: str, data: bytes, limits: Limits = Limits()) -> ImageInfo:
+    """Every check process() makes, without encoding (what `stitchpress check` needs): the
+    ImageInfo the derivatives would have, with the hash of the source. Raises ImageRejected."""
+    picture, fallback, _ = _decoded(name, data, limits)
+    width, height = picture.size
+    widths = target_widths(width)
+    return ImageInfo(
+        source_hash(data), widths[-1], max(1, round(height * widths[-1] / width)), fallback, widths
+    )
+
+
+def _decoded(name: str, data: bytes, limits: Limits) -> tuple[Image, str, list[str]]:
+    """The oriented, metadata-free picture, its fallback format and notes; or ImageRejected."""
     if is_refused_key(name) or _looks_like_svg(data):
         raise ImageRejected(
             "SVG is not published: an SVG can carry script, which would run on the site's own "
@@ -187,7 +214,6 @@ def process(name: str, data: bytes, limits: Limits = Limits()) -> ProcessedImage
         )
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    digest = source_hash(data)
     try:
         # formats=: only these decoders are ever tried, whatever the bytes claim to be.
         with Image.open(io.BytesIO(data), formats=_DECODERS) as im:
@@ -219,16 +245,7 @@ def process(name: str, data: bytes, limits: Limits = Limits()) -> ProcessedImage
             f"the image cannot be decoded ({e}); the file is damaged or was cut off during upload: "
             "upload it again"
         ) from e
-    derivatives = tuple(_derivatives(picture, digest, fallback))
-    largest = max(derivatives, key=lambda d: d.width)
-    info = ImageInfo(
-        hash=digest,
-        width=largest.width,
-        height=largest.height,
-        fallback=fallback,
-        widths=tuple(sorted({d.width for d in derivatives})),
-    )
-    return ProcessedImage(info=info, derivatives=derivatives, notes=tuple(notes))
+    return picture, fallback, notes
 
 
 def _looks_like_svg(data: bytes) -> bool:

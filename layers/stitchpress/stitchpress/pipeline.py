@@ -13,6 +13,7 @@ from typing import Any
 
 from . import budget, textstats
 from .images import ImageInfo, resolve
+from .jekyll import source_warnings
 from .markdown import is_safe_url
 from .model import DraftRejected, Message, PostMeta, PostSummary, SiteSettings
 from .pictures import ImageLookup
@@ -69,6 +70,7 @@ def _compile(
     stitched = stitch(parsed.body, title=meta.title, first_line=parsed.body_line)
     budget.check("stitching the segments")
     messages: list[Message] = [*parsed.warnings, *stitched.warnings]
+    messages += source_warnings(parsed.body, parsed.body_line)
     if not stitched.ok:
         raise DraftRejected([*stitched.errors, *messages])
     markdown = stitched.markdown

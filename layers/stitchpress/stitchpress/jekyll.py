@@ -1,0 +1,77 @@
+"""Warnings for a writer coming from Jekyll: Liquid and raw HTML are not rendered here.
+
+Liquid (`{% highlight %}`, `{{ site.url }}`) would appear on the page as written, and raw HTML
+is escaped (shown as text) for safety. Each finding names its line so the writer can replace it
+with Markdown: a fenced code block for `{% highlight %}`, a link for `{{ site.url }}/...`.
+Code (fenced, indented by a fence, or in backticks) is left alone: there it is meant literally.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .model import Message
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+).+?\1")
+_LIQUID = re.compile(r"\{%-?\s*(\w+)[^%]*%\}|\{\{-?\s*([^}]*?)\s*-?\}\}")
+_HTML = re.compile(r"<(/?[A-Za-z][A-Za-z0-9-]*)(?:\s[^<>]*)?/?>|<!--")
+MAX_PER_KIND = 5  # then one line saying how many more
+
+
+def source_warnings(body: str, first_line: int) -> list[Message]:
+    """Warnings for the draft's body (`first_line`: its line number in the file)."""
+    liquid: list[Message] = []
+    html: list[Message] = []
+    fence: str | None = None
+    for n, line in enumerate(body.splitlines(), start=first_line):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened:
+            fence = opened.group(1)
+            continue
+        text = _CODE_SPAN.sub("", line)
+        if m := _LIQUID.search(text):
+            tag = f"{{% {m.group(1)} %}}" if m.group(1) else f"{{{{ {m.group(2)} }}}}"
+            liquid.append(
+                Message(
+                    "warning",
+                    f"Liquid {tag} is not run here and shows on the page as written; {_advice(m)}",
+                    line=n,
+                    field="body",
+                )
+            )
+        if m := _HTML.search(text):
+            what = "an HTML comment" if m.group(0) == "<!--" else f"HTML <{m.group(1)}>"
+            html.append(
+                Message(
+                    "warning",
+                    f"{what} is shown as text, not rendered (raw HTML is escaped for safety); "
+                    "use Markdown, or wrap it in backticks to show it as code",
+                    line=n,
+                    field="body",
+                )
+            )
+    return _capped(liquid, "Liquid tags") + _capped(html, "raw HTML lines")
+
+
+def _advice(m: re.Match[str]) -> str:
+    if m.group(1) in ("highlight", "endhighlight"):
+        return "use a fenced code block (```ruby ... ```) instead"
+    if m.group(2) and m.group(2).startswith("site."):
+        return "write the URL or text itself (links to this site can be relative: /2025/09/21/slug/)"
+    return "replace it with the Markdown or text it stood for"
+
+
+def _capped(found: list[Message], what: str) -> list[Message]:
+    if len(found) <= MAX_PER_KIND:
+        return found
+    more = Message(
+        "warning",
+        f"{len(found) - MAX_PER_KIND} more {what} after line {found[MAX_PER_KIND - 1].line}",
+        field="body",
+    )
+    return [*found[:MAX_PER_KIND], more]
