@@ -100,6 +100,8 @@ PATTERNS: dict[str, Callable[[int], str]] = {
     "huge fence": _fence,
     "many fences": _fences,
     "long line": _repeat("word "),
+    "{{": _repeat("{{a"),
+    "{%": _repeat("{%a"),
     "repeated sentences": lambda size: _prose(size, repeat=True),
 }
 

@@ -71,6 +71,7 @@ def _compile(
     budget.check("stitching the segments")
     messages: list[Message] = [*parsed.warnings, *stitched.warnings]
     messages += source_warnings(parsed.body, parsed.body_line)
+    budget.check("checking the markup")
     if not stitched.ok:
         raise DraftRejected([*stitched.errors, *messages])
     markdown = stitched.markdown
