@@ -302,3 +302,19 @@ def test_preview_rejects_like_a_compiler(tmp_path: Path) -> None:
     assert f"{bad}:3: date: cannot parse" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists() or not any(out.rglob("*.html"))
+
+
+def test_a_markdown_extension_draft_publishes_with_its_liquid_warning(ups: tuple[Running, Running]) -> None:
+    bare = ups[1]
+    outputs = bare.outputs()
+    s3 = s3_client(outputs)
+    key = "drafts/2025-10-03-from-jekyll.markdown"
+    body = "---\ntitle: From Jekyll\ndate: 2025-10-03\n---\n\nSee {{ site.url }}/about for more.\n"
+    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
+    line = bare.wait_for(rf"^published\s+{re.escape(key)}\s").string
+    assert "/2025/10/03/from-jekyll/" in line and "(1 warning" in line
+    report = s3.get_object(
+        Bucket=outputs["drafts_bucket"], Key="reports/2025-10-03-from-jekyll.markdown.json"
+    )
+    assert f"{key}:6: warning: body: Liquid {{{{ site.url }}}}" in report["Body"].read().decode()
+    assert get(outputs["site_url"] + "/2025/10/03/from-jekyll/")[0] == 200

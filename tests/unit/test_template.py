@@ -222,14 +222,17 @@ def test_every_notification_goes_to_one_of_the_two_queues() -> None:
 
 
 def test_only_markdown_under_drafts_notifies_the_publish_queue() -> None:
+    from stitchpress.events import DRAFT_SUFFIXES
+
     filters = notification_filters()
-    assert sorted(f[0] for f in filters) == sorted(stack.NOTIFICATION_EVENTS)
     assert sorted(stack.NOTIFICATION_EVENTS) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
-    for _event, queue, prefix, suffix in filters:
+    assert sorted((f[0], f[3]) for f in filters) == sorted(
+        (event, suffix) for event in stack.NOTIFICATION_EVENTS for suffix in DRAFT_SUFFIXES
+    )
+    assert stack.DRAFT_SUFFIXES == DRAFT_SUFFIXES == (".md", ".markdown")
+    for _event, queue, prefix, _suffix in filters:
         assert queue == "${PublishQueue.Arn}"
-        assert (
-            (prefix, suffix) == (stack.NOTIFICATION_PREFIX, stack.NOTIFICATION_SUFFIX) == ("drafts/", ".md")
-        )
+        assert prefix == stack.NOTIFICATION_PREFIX == "drafts/"
 
 
 def matches_notification(key: str, queue: str = "${PublishQueue.Arn}") -> bool:
@@ -244,6 +247,7 @@ def matches_notification(key: str, queue: str = "${PublishQueue.Arn}") -> bool:
     [
         ("drafts/2025-09-21-meta-ai-investment.md", True),
         ("drafts/nested/x.md", True),
+        ("drafts/2025-09-21-jekyll.markdown", True),
         ("drafts/notes.txt", False),
         ("theme/post.html", False),
         ("theme/x.md", False),

@@ -86,8 +86,11 @@ def is_test_event(body: Mapping[str, Any]) -> bool:
     return body.get("Event") == "s3:TestEvent"
 
 
+DRAFT_SUFFIXES = (".md", ".markdown")  # template.yaml notifies the publish queue of each
+
+
 def is_draft_key(key: str) -> bool:
-    return key.startswith(DRAFTS_PREFIX) and key.endswith(".md") and "/../" not in key
+    return key.startswith(DRAFTS_PREFIX) and key.endswith(DRAFT_SUFFIXES) and "/../" not in key
 
 
 def changes_from_s3_event(

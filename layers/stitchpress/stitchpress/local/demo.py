@@ -32,9 +32,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"stitchpress demo: {e}", file=sys.stderr)
         return 2
-    drafts = sorted(args.drafts.glob("*.md"))
+    drafts = (
+        sorted(p for p in args.drafts.iterdir() if p.suffix in (".md", ".markdown"))
+        if args.drafts.is_dir()
+        else []
+    )
     if not drafts:
-        print(f"stitchpress demo: no drafts (*.md) in {args.drafts}", file=sys.stderr)
+        print(f"stitchpress demo: no drafts (*.md, *.markdown) in {args.drafts}", file=sys.stderr)
         return 2
     # Images next to the drafts (any folder below), uploaded first so that the posts' first
     # render shows them (in the other order the posts are re-rendered when the images arrive).

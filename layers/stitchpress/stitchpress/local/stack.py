@@ -32,7 +32,7 @@ IDEMPOTENCY_KEY_SCHEMA = [{"AttributeName": "id", "KeyType": "HASH"}]
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 NOTIFICATION_EVENTS = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
 NOTIFICATION_PREFIX = "drafts/"
-NOTIFICATION_SUFFIX = ".md"
+DRAFT_SUFFIXES = (".md", ".markdown")  # events.DRAFT_SUFFIXES; one notification each
 MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
 IMAGE_VISIBILITY_TIMEOUT = 720  # likewise for the image function (120 s)
@@ -103,18 +103,21 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         Bucket=drafts,
         NotificationConfiguration={
             "QueueConfigurations": [
-                {
-                    "QueueArn": queue_arn,
-                    "Events": NOTIFICATION_EVENTS,
-                    "Filter": {
-                        "Key": {
-                            "FilterRules": [
-                                {"Name": "prefix", "Value": NOTIFICATION_PREFIX},
-                                {"Name": "suffix", "Value": NOTIFICATION_SUFFIX},
-                            ]
-                        }
-                    },
-                },
+                *(
+                    {
+                        "QueueArn": queue_arn,
+                        "Events": NOTIFICATION_EVENTS,
+                        "Filter": {
+                            "Key": {
+                                "FilterRules": [
+                                    {"Name": "prefix", "Value": NOTIFICATION_PREFIX},
+                                    {"Name": "suffix", "Value": suffix},
+                                ]
+                            }
+                        },
+                    }
+                    for suffix in DRAFT_SUFFIXES
+                ),
                 *(
                     {
                         "QueueArn": image_arn,
