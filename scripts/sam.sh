@@ -78,8 +78,8 @@ ensure_python313() {
 }
 
 cmd_build() {
-  if [[ ! -f functions/publish/app.py || ! -f functions/images/app.py ]]; then
-    log "functions/publish/app.py or functions/images/app.py is missing: nothing to build"
+  if [[ ! -f functions/publish/app.py || ! -f functions/images/app.py || ! -f functions/sweep/app.py ]]; then
+    log "a function's app.py (publish, images, sweep) is missing: nothing to build"
     return 1
   fi
   ensure_python313
@@ -93,7 +93,7 @@ cmd_build() {
 # their pure-Python fallbacks; it still proves the layer holds every module the handler imports.
 check_imports() {
   local fn
-  for fn in PublishFunction ImageFunction; do
+  for fn in PublishFunction ImageFunction SweepFunction; do
     FN="$fn" POWERTOOLS_TRACE_DISABLED=true python3.13 -S -c '
 import os, sys, time
 fn = os.environ["FN"]

@@ -25,7 +25,8 @@ import pytest
 
 from tests.conftest import EXAMPLE_DRAFT, ROOT
 
-pytestmark = pytest.mark.e2e
+# One worker should run them all (one pair of `local up`): honoured under --dist loadgroup.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("commands")]
 
 SITE_TITLE = "ALLFORCES ブログ"  # examples/site.toml
 POST_URL = "/2025/09/21/meta-ai-investment/"
