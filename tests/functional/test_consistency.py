@@ -33,6 +33,7 @@ def apply(aws: Aws, publisher: Publisher, key: str, data: bytes, seq: int) -> st
 
 def post_links(aws: Aws, day: int, slug: str) -> set[str]:
     html = aws.page(f"2025/09/{day:02d}/{slug}/index.html")
+    html = html[html.find('<nav class="post-nav"') :]  # previous/next, not the related posts
     return {h for h in re.findall(r'href="([^"]+)"', html) if re.fullmatch(r"/2025/09/\d\d/[a-z0-9-]+/", h)}
 
 

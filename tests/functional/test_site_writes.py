@@ -10,7 +10,7 @@ import pytest
 from stitchpress import pages as pages_module
 from stitchpress.storage import Page, SiteStore
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, links, publish, s3_event
+from tests.functional.test_lifecycle import draft, nav_links, publish, s3_event
 
 
 def etags(aws: Aws, *keys: str) -> list[str]:
@@ -66,9 +66,9 @@ def test_site_store_writes_and_deletes_only_what_changed(aws: Aws) -> None:
 
 def test_neighbours_keep_their_other_neighbour_when_a_post_arrives_moves_or_leaves(aws: Aws) -> None:
     def post_links(day: int, slug: str) -> set[str]:
-        return {
-            h for h in links(aws.page(f"2025/09/{day:02d}/{slug}/index.html")) if h.startswith("/2025/09/")
-        }
+        """The previous/next links (related posts link posts too, chosen by their own rule)."""
+        html = aws.page(f"2025/09/{day:02d}/{slug}/index.html")
+        return {h for h in nav_links(html) if h.startswith("/2025/09/")}
 
     for day, slug in ((1, "w"), (2, "x"), (4, "y"), (5, "z")):
         publish(aws, f"drafts/2025-09-{day:02d}-{slug}.md", draft(slug.upper(), f"2025-09-{day:02d}"))

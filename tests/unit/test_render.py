@@ -245,13 +245,17 @@ def test_author_falls_back_to_site_then_disappears() -> None:
     assert authors(SiteSettings(author=None)) == []
 
 
-def test_lang_comes_from_post_then_site() -> None:
+def test_the_chrome_is_in_the_sites_language_and_a_post_marks_its_own() -> None:
     renderer = Renderer(SiteSettings(language="ja"))
     body = render_markdown("x")
-    assert parse(renderer.post_page(summary(lang="en-GB"), body, reading_time=1)).get("lang") == "en-GB"
+    en = parse(renderer.post_page(summary(lang="en-GB"), body, reading_time=1))
+    assert en.get("lang") == "ja"  # was en-GB: an English post had English navigation on a Japanese site
+    assert "約1分で読めます" in text_of(en)  # UI strings follow the site
+    marked = {e.get("class"): e.get("lang") for e in en.iter() if e.get("lang") and e.tag != "html"}
+    assert marked == {"post-title": "en-GB", "post-body": "en-GB"}
     ja = parse(renderer.post_page(summary(), body, reading_time=1))
     assert ja.get("lang") == "ja"
-    assert "約1分で読めます" in text_of(ja)  # UI strings follow the page language
+    assert [e for e in ja.iter() if e.get("lang") and e.tag != "html"] == []  # nothing to mark
     assert parse(renderer.listing_page(kind="home", title="", path="/", posts=[])).get("lang") == "ja"
     assert parse(renderer.not_found_page()).get("lang") == "ja"
 
@@ -373,6 +377,9 @@ def test_listing_with_neighbour_only_nav() -> None:
     assert pagination(front) == [("next", "Older posts", "/tags/ai/page/8/")]
     assert text_of(parse(front).find(".//title")) == "AI | Example"
     assert pagination(render(Nav(None, 1, None, None), "/tags/ai/")) == []
+    # Page 1 is the oldest page, not the front page: its title says so (was the front page's).
+    oldest = render(Nav(1, 9, "/tags/ai/page/2/", None), "/tags/ai/page/1/")
+    assert text_of(parse(oldest).find(".//title")) == "Page 1 | AI | Example"
 
 
 @given(st.integers(1, 60).flatmap(lambda pages: st.tuples(st.integers(1, pages), st.just(pages))))

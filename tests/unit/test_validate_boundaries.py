@@ -285,7 +285,7 @@ def test_empty_tags_field_means_no_tags() -> None:
 
 
 def test_a_value_over_the_item_limit_is_one_error_naming_the_field() -> None:
-    items = ", ".join("a" for _ in range(10_001))
+    items = ",".join(str(i) for i in range(10_001))  # distinct: they would be 10,001 tags
     assert rejected(draft(BASIC + f"tags: [{items}]\n")) == [
         f"{KEY}:2: tags: the value is too large (over 10,000 items)"
     ]
@@ -302,6 +302,7 @@ def test_a_value_nested_too_deeply_through_aliases_is_an_error_naming_the_field(
     # Shallower ones pass the check but are too deep to build: unknown fields, so only a warning.
     warnings = [m.format(KEY) for m in info.value.messages if m.level == "warning"]
     assert any(w.endswith(": cannot read the value (nested too deeply); ignored") for w in warnings)
+    assert not [w for w in warnings if w.startswith(f"{KEY}:10:")]  # v7 was rejected, not read
 
 
 def test_quoted_flags_are_read_as_flags() -> None:
@@ -329,3 +330,57 @@ def test_an_unknown_field_that_cannot_be_read_is_a_warning_on_its_line() -> None
         f"{KEY}:4: warning: foo: cannot read the value (failed to decode base64 data"
     )
     assert warnings[0].endswith("); ignored")
+
+
+# --- more survivors -------------------------------------------------------------------------------
+
+
+def test_of_two_nuls_the_first_is_reported() -> None:
+    data = draft(BASIC, "a\x00b\x00c\n")
+    first = data.index(b"\x00")
+    assert rejected(data) == [
+        f"{KEY}:5: the file contains a NUL byte (byte offset {first}); drafts must be UTF-8 text"
+    ]
+
+
+def test_old_mac_line_endings_in_a_draft() -> None:
+    parsed = ok(b"---\rtitle: Hello\rdate: 2025-09-21\r---\rBody.\r")
+    assert (parsed.meta.title, parsed.body) == ("Hello", "Body.\n")
+
+
+def test_an_impossible_date_in_the_file_name_is_ignored() -> None:
+    parsed = parse_draft("drafts/2025-02-30-x.md", draft(BASIC))
+    assert (parsed.meta.slug, parsed.warnings) == ("x", ())
+
+
+def test_an_image_that_is_not_text_is_ignored_with_a_warning() -> None:
+    parsed = ok(draft(BASIC + "image: !!binary aGVsbG8=\n"))
+    assert [m.format(KEY) for m in parsed.warnings] == [
+        f"{KEY}:4: warning: image: expected a path next to the draft or an https:// URL, got binary data; ignored"
+    ]
+
+
+def test_a_date_with_a_forbidden_tag_is_one_error_not_also_missing() -> None:
+    assert rejected(draft("title: Hello\ndate: !!python/object:x {}\n")) == [
+        f'{KEY}:3: date: YAML tag "!!python/object:x" is not allowed; remove it (front matter holds only '
+        "text, numbers, dates, true/false, lists and mappings)"
+    ]
+
+
+def test_basic_iso_dates_and_the_largest_offset_minutes() -> None:
+    parsed = ok(draft("title: Hello\ndate: 20250921T080000\n")).meta.date
+    assert parsed == datetime(2025, 9, 21, 8, tzinfo=UTC) and parsed.utcoffset() == timedelta(0)
+    parsed = ok(draft("title: Hello\ndate: 2025-09-21 08:00:00 +05:59\n")).meta.date
+    assert parsed.utcoffset() == timedelta(hours=5, minutes=59)
+
+
+def test_slug_from_a_long_title_is_cut_at_its_last_dash() -> None:
+    parsed = parse_draft("x.md", draft("title: " + "abcdefghij " * 12 + "\ndate: 2025-09-21\n"))
+    assert parsed.meta.slug == "-".join(["abcdefghij"] * 7)  # not the "abc" the 80-character cut ends in
+
+
+def test_author_and_lang_that_are_not_text_are_errors() -> None:
+    assert rejected(draft(BASIC + "author: [a]\nlang: [ja]\n")) == [
+        f"{KEY}:4: author: expected text, got a list",
+        f"{KEY}:5: lang: expected a language code such as ja or en-US, got a list",
+    ]

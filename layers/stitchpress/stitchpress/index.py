@@ -16,11 +16,16 @@ One table (pk, sk), four kinds of item:
 - url owner   pk="URL#<url>" sk="URL"  the draft a post URL belongs to: a second draft
               resolving to the same URL is rejected instead of overwriting the page
 - site        pk="SITE" sk="STATIC"  the fingerprint of the static files the bucket holds
+- archive     pk="ARCHIVE"            sk="<month listing>"  the month's posts (url, title, date,
+              language) as compact JSON, kept for /archives/ so that page is one Query, not one
+              per month; written with the month listing's version `v` it was read at
 Listings are "home", "tag/<key>", "category/<key>" and "month/<yyyy>/<mm>".
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +44,7 @@ MAX_BATCH_GET_KEYS = 100  # likewise
 # AWS advises; after the last attempt the change fails and SQS redelivers it later.
 BATCH_GET_ATTEMPTS = 8
 BACKOFF_BASE = 0.05  # seconds before the first retry at most; doubles each retry
+ARCHIVE_MAX_BYTES = 300_000  # of one month's archive entries: DynamoDB items hold 400 KB
 BACKOFF_CAP = 1.0  # seconds: the longest single wait (all of them: under 4 s)
 
 
@@ -536,6 +542,63 @@ class PostIndex:
         """The newest `limit` posts of a listing, newest first: one bounded Query."""
         return [_summary(i) for i in self._newest(name, limit)]
 
+    # --- archive --------------------------------------------------------------------------
+
+    def put_archive(self, name: str, version: int, posts: list[PostSummary]) -> None:
+        """Keep a month's posts (newest first) for the archive page, unless a newer version of
+        the month is kept already. A month too large for one item keeps its newest posts and
+        how many more there are."""
+        entries: list[list[str]] = []
+        size = 0
+        for p in posts:
+            entry = [p.url, p.title, p.date.isoformat(), p.lang or ""]
+            size += len(json.dumps(entry, ensure_ascii=False).encode())
+            if size > ARCHIVE_MAX_BYTES:
+                break
+            entries.append(entry)
+        # A publish that read the month later may have kept it already: then it stands.
+        with contextlib.suppress(self.db.exceptions.ConditionalCheckFailedException):
+            self.db.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": "ARCHIVE"},
+                    "sk": {"S": name},
+                    "v": {"N": str(version)},
+                    "posts": {"S": json.dumps(entries, ensure_ascii=False, separators=(",", ":"))},
+                    "more": {"N": str(len(posts) - len(entries))},
+                },
+                ConditionExpression="attribute_not_exists(#v) OR #v <= :v",
+                ExpressionAttributeNames={"#v": "v"},
+                ExpressionAttributeValues={":v": {"N": str(version)}},
+            )
+
+    def archive(self) -> dict[str, tuple[list[PostSummary], int]]:
+        """Every kept month -> (its posts newest first, how many more it has than are kept)."""
+        out: dict[str, tuple[list[PostSummary], int]] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": "ARCHIVE"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self.db.query(**kwargs)
+            for item in resp.get("Items", []):
+                posts = [
+                    PostSummary(
+                        source_key="",
+                        url=url,
+                        title=title,
+                        date=datetime.fromisoformat(date),
+                        lang=lang or None,
+                    )
+                    for url, title, date, lang in json.loads(item["posts"]["S"])
+                ]
+                out[item["sk"]["S"]] = (posts, int(item.get("more", {}).get("N", "0")))
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def newest_urls(self, name: str, limit: int) -> list[tuple[str, datetime]]:
         """(url, date) of the newest `limit` posts of a listing, newest first: what a sitemap
         needs, without reading (and parsing) the rest of each summary."""
@@ -590,16 +653,43 @@ class PostIndex:
         older, newer = self.around(post, 1)
         return (older[0] if older else None), (newer[0] if newer else None)
 
-    def around(self, post: PostSummary, depth: int = 2) -> tuple[list[PostSummary], list[PostSummary]]:
-        """The `depth` posts before (older) and after (newer) `post`'s place on the home listing,
-        nearest first: two posts each way also tell the neighbours' own neighbours."""
+    def older(self, post: PostSummary, limit: int, listing: str = HOME) -> list[PostSummary]:
+        """The `limit` posts just older than `post` on a listing, nearest first."""
+        resp = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk < :sk",
+            ExpressionAttributeValues={":pk": {"S": f"LIST#{listing}"}, ":sk": {"S": sort_key(post)}},
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [_summary(i) for i in resp.get("Items", [])]
+
+    def newer(self, post: PostSummary, limit: int, listing: str = HOME) -> list[PostSummary]:
+        """The `limit` posts just newer than `post` on a listing, nearest first."""
+        resp = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk > :sk",
+            ExpressionAttributeValues={":pk": {"S": f"LIST#{listing}"}, ":sk": {"S": sort_key(post)}},
+            ScanIndexForward=True,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [_summary(i) for i in resp.get("Items", [])]
+
+    def around(
+        self, post: PostSummary, depth: int = 2, listing: str = HOME
+    ) -> tuple[list[PostSummary], list[PostSummary]]:
+        """The `depth` posts before (older) and after (newer) `post`'s place on a listing (the
+        home listing unless named), nearest first: two posts each way on the home listing also
+        tell the neighbours' own neighbours."""
         sk = sort_key(post)
 
         def side(op: str, forward: bool) -> list[PostSummary]:
             resp = self.db.query(
                 TableName=self.table,
                 KeyConditionExpression=f"pk = :pk AND sk {op} :sk",
-                ExpressionAttributeValues={":pk": {"S": f"LIST#{HOME}"}, ":sk": {"S": sk}},
+                ExpressionAttributeValues={":pk": {"S": f"LIST#{listing}"}, ":sk": {"S": sk}},
                 ScanIndexForward=forward,
                 Limit=depth,
                 ConsistentRead=True,

@@ -37,6 +37,12 @@ def listing_path(name: str) -> str:
     raise ValueError(f"unknown listing {name!r}")
 
 
+def listing_feed_path(name: str) -> str | None:
+    """The Atom feed of a tag or category listing (/tags/ai/feed.xml); None for the others."""
+    kind = name.partition("/")[0]
+    return listing_path(name) + "feed.xml" if kind in ("tag", "category") else None
+
+
 def sitemap_path(month_listing: str) -> str:
     return "/sitemaps/" + month_listing.removeprefix("month/").replace("/", "-") + ".xml"
 

@@ -318,6 +318,10 @@ class Publisher:
             urls = plan.gone_urls()
             owners = parallel.each(self.index.url_owner, urls)
             mine = [url for url, owner in zip(urls, owners, strict=True) if owner in (None, change.key)]
+            # Newer posts whose related list named a URL that is gone: render them again.
+            left = [p for p in plan.olds if p.url in mine]
+            linking = self.pages.still_linking(left, mine, self.site.get) if left else []
+            jobs += [partial(self.pages.rerendered, k) for k in linking if k not in next_to]
             return [*map(gone, mine), *(p for pages in parallel.call_all(jobs) for p in pages)]
 
         static_due = self._static_due

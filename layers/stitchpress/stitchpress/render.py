@@ -34,6 +34,7 @@ __all__ = [
     "ARCHIVE_PATH",
     "CATEGORIES_PATH",
     "FEED_PATH",
+    "JSON_FEED_PATH",
     "SITEMAP_PATH",
     "STYLESHEET_PATH",
     "TAGS_PATH",
@@ -49,6 +50,8 @@ __all__ = [
 
 STYLESHEET_PATH = "/assets/style.css"
 FEED_PATH = "/feed.xml"
+JSON_FEED_PATH = "/feed.json"  # JSON Feed 1.1 beside the Atom feed
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 SITEMAP_PATH = "/sitemap.xml"  # the sitemap index robots.txt points to
 ARCHIVE_PATH = "/archives/"
 TAGS_PATH = "/tags/"
@@ -96,9 +99,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "tags": "Tags",
         "categories": "Categories",
         "feed": "Feed",
+        "listing_feed": "Feed of this page's posts",
         "toc": "Contents",
         "reading_time": "{n} min read",
         "post_nav": "More posts",
+        "related": "Related posts",
         "previous": "Previous post",
         "next": "Next post",
         "pagination": "Pages",
@@ -111,6 +116,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "back_home": "Go to the home page",
         "n_posts": "{n} posts",
         "n_post": "1 post",
+        "n_more": "{n} more posts",
     },
     "ja": {
         "skip": "本文へ移動",
@@ -120,9 +126,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "tags": "タグ",
         "categories": "カテゴリー",
         "feed": "フィード",
+        "listing_feed": "このページの記事のフィード",
         "toc": "目次",
         "reading_time": "約{n}分で読めます",
         "post_nav": "ほかの記事",
+        "related": "関連記事",
         "previous": "前の記事",
         "next": "次の記事",
         "pagination": "ページ",
@@ -135,6 +143,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "back_home": "ホームへ戻る",
         "n_posts": "{n}件",
         "n_post": "1件",
+        "n_more": "ほか{n}件",
     },
 }
 
@@ -285,6 +294,7 @@ class Renderer:
             "site": site,
             "stylesheet_href": _stylesheet_href(),
             "feed_href": FEED_PATH,
+            "json_feed_href": JSON_FEED_PATH,
             "archive_href": quote_path(ARCHIVE_PATH),
             "tags_href": quote_path(TAGS_PATH),
             "categories_href": quote_path(CATEGORIES_PATH),
@@ -308,9 +318,13 @@ class Renderer:
         reading_time: int,
         prev: PostSummary | None = None,
         next: PostSummary | None = None,  # the interface's name, shadowing the builtin
+        related: Sequence[PostSummary] = (),
     ) -> str:
         site = self.site
-        lang = post.lang or site.language
+        # The page's chrome (navigation, labels, dates) is in the site's language on every page;
+        # a post in another language marks its own content (title, contents, body) with it.
+        lang = site.language
+        content_lang = post.lang or site.language
         author = post.author or site.author
         canonical = absolute(site.base_url, post.url)
         description = _one_line(post.excerpt) or _one_line(site.description)
@@ -322,7 +336,7 @@ class Renderer:
             "dateModified": _iso(post.date),
             "url": canonical,
             "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
-            "inLanguage": lang,
+            "inLanguage": content_lang,
             "publisher": {"@type": "Organization", "name": site.title, "url": absolute(site.base_url, "/")},
             "timeRequired": f"PT{reading_time}M",
         }
@@ -342,7 +356,7 @@ class Renderer:
             jsonld["image"] = image
             meta = [("og:image", image), *_image_meta(post.image, body), *meta]
         head = self._head(
-            lang=lang,
+            lang=content_lang,  # og:locale describes the article
             title=f"{post.title} | {site.title}",
             og_title=post.title,
             description=description,
@@ -354,6 +368,7 @@ class Renderer:
         return self._render(
             "post.html",
             lang=lang,
+            content_lang=content_lang if content_lang != lang else None,
             head=head,
             post=post,
             body=Markup(body.html),  # noqa: S704 - produced by the safe Markdown renderer
@@ -363,6 +378,7 @@ class Renderer:
             reading_time=reading_time,
             prev=prev,
             next=next,
+            related=list(related),
         )
 
     def listing_page(
@@ -376,8 +392,10 @@ class Renderer:
         pages: int = 1,
         page_url: Callable[[int], str] | None = None,
         nav: PageNav | None = None,
+        feed: str | None = None,
     ) -> str:
-        """One page of a listing, posts newest first as given.
+        """One page of a listing, posts newest first as given; `feed` is the site path of the
+        listing's own Atom feed, linked from <head> and from the page.
 
         Pagination, when pages > 1: page n is at page_url(n) (default: path's base, then
         base/page/n/), page 1 being the newest; the page shows newer/older links and page numbers.
@@ -393,7 +411,9 @@ class Renderer:
         if nav is not None:
             page, pages = nav.page or 1, nav.pages
         page_title = f"{title} | {site.title}" if title and kind != "home" else site.title
-        if page > 1:
+        # A numbered page (nav.page, page 1 included: it is the oldest, not the front page) or,
+        # with newest-first numbering, any page but the first says its number.
+        if (nav is not None and nav.page is not None) or (nav is None and page > 1):
             page_title = f"{ui['page_n'].format(n=page)} | {page_title}"
         jsonld = None
         if kind == "home":
@@ -413,6 +433,7 @@ class Renderer:
             description=_one_line(site.description),
             canonical=absolute(site.base_url, path),
             jsonld=jsonld,
+            feed={"href": quote_path(feed), "title": page_title} if feed else None,
         )
         pagination: dict[str, Any] | None = None
         if nav is not None:
@@ -452,9 +473,16 @@ class Renderer:
             pagination=pagination,
         )
 
-    def tags_overview(self, *, kind: str, terms: Sequence[tuple[Term, int]]) -> str:
+    def tags_overview(
+        self,
+        *,
+        kind: str,
+        terms: Sequence[tuple[Term, int]],
+        posts: Mapping[str, tuple[Sequence[PostSummary], int]] | None = None,
+    ) -> str:
         """Tags or categories with their post counts; with kind "archives", the months (a Term
-        whose key is "yyyy/mm") with theirs."""
+        whose key is "yyyy/mm") with theirs and, from `posts` (month key -> its posts newest
+        first and how many more it has), each month's posts."""
         paths: dict[str, tuple[str, Callable[[str], str]]] = {
             "tags": (TAGS_PATH, tag_path),
             "categories": (CATEGORIES_PATH, category_path),
@@ -473,7 +501,16 @@ class Renderer:
             description=_one_line(site.description),
             canonical=absolute(site.base_url, path),
         )
-        items = [{"term": t, "count": n, "href": quote_path(term_path(t.key))} for t, n in terms]
+        items = [
+            {
+                "term": t,
+                "count": n,
+                "href": quote_path(term_path(t.key)),
+                "posts": (posts or {}).get(t.key, ((), 0))[0],
+                "more": (posts or {}).get(t.key, ((), 0))[1],
+            }
+            for t, n in terms
+        ]
         return self._render("terms.html", lang=lang, head=head, kind=kind, title=title, terms=items)
 
     def not_found_page(self) -> str:
@@ -483,8 +520,17 @@ class Renderer:
         head = self._head(lang=lang, title=f"{title} | {site.title}", og_title=title, noindex=True)
         return self._render("404.html", lang=lang, head=head, title=title)
 
-    def feed(self, posts: Sequence[PostSummary], *, updated: datetime) -> str:
-        """Atom 1.0 (RFC 4287) with absolute URLs; entries in the order given."""
+    def feed(
+        self,
+        posts: Sequence[PostSummary],
+        *,
+        updated: datetime,
+        title: str | None = None,
+        path: str = FEED_PATH,
+        page: str = "/",
+    ) -> str:
+        """Atom 1.0 (RFC 4287) with absolute URLs; entries in the order given. `path` is the
+        feed's own site path, `page` the listing it follows, `title` its title (the site's)."""
         base = self.site.base_url
         entries = [
             {
@@ -500,7 +546,50 @@ class Renderer:
             }
             for p in posts
         ]
-        return self._render("feed.xml", updated=updated, entries=entries)
+        return self._render(
+            "feed.xml",
+            updated=updated,
+            entries=entries,
+            feed_title=title or self.site.title,
+            feed_self=absolute(base, path),
+            feed_page=absolute(base, page),
+        )
+
+    def json_feed(self, posts: Sequence[PostSummary]) -> str:
+        """JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of the posts, in the order given.
+        Built in code, not a template: JSON escaping is json.dumps's job."""
+        site, base = self.site, self.site.base_url
+        feed: dict[str, Any] = {
+            "version": JSON_FEED_VERSION,
+            "title": site.title,
+            "home_page_url": absolute(base, "/"),
+            "feed_url": absolute(base, JSON_FEED_PATH),
+            "language": site.language,
+            "authors": [{"name": site.author or site.title}],
+            "items": [],
+        }
+        if site.description:
+            feed["description"] = _one_line(site.description, limit=1000)
+        for p in posts:
+            url = absolute(base, p.url)
+            summary = _one_line(p.excerpt, limit=1000)
+            item: dict[str, Any] = {
+                "id": url,
+                "url": url,
+                "title": p.title,
+                "content_text": summary or p.title,  # the index keeps summaries, not bodies
+                "date_published": _iso(p.date),
+                "authors": [{"name": p.author or site.author or site.title}],
+                "tags": [t.name for t in (*p.categories, *p.tags)],
+            }
+            if summary:
+                item["summary"] = summary
+            if p.image:
+                item["image"] = _image_url(base, p.image)
+            if p.lang:
+                item["language"] = p.lang
+            feed["items"].append(item)
+        return json.dumps(_scrub(feed), ensure_ascii=False, indent=1) + "\n"
 
     def sitemap_index(self, sitemaps: Sequence[tuple[str, datetime]]) -> str:
         if len(sitemaps) > SITEMAP_MAX_URLS:
@@ -538,8 +627,10 @@ class Renderer:
         og_meta: Sequence[tuple[str, str]] = (),
         jsonld: Mapping[str, Any] | None = None,
         noindex: bool = False,
+        feed: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         return {
+            "feed": feed,
             "title": title,
             "og_title": og_title,
             "description": description,
@@ -564,7 +655,14 @@ class Renderer:
                 return f"{dt.year}年{dt.month}月{dt.day}日"
             return f"{_MONTHS[dt.month - 1]} {dt.day}, {dt.year}"
 
-        return {**self._globals, "t": t, "date_text": date_text}
+        def month_text(key: str) -> str:
+            """A month listing's key ("2025/09") as a heading: "September 2025"."""
+            year, _, month = key.partition("/")
+            if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+                return key
+            return f"{year}年{int(month)}月" if primary == "ja" else f"{_MONTHS[int(month) - 1]} {year}"
+
+        return {**self._globals, "t": t, "date_text": date_text, "month_text": month_text}
 
     def _render(self, name: str, **context: Any) -> str:
         ctx = {**self._context(context.get("lang", self.site.language)), **context}
