@@ -45,10 +45,11 @@ typecheck: $(STAMP)
 
 # The browser test needs Chromium and a Japanese font: installed here when missing (as root);
 # STITCHPRESS_SKIP_BROWSER=1 skips that test instead. The tests mostly wait on the local stack
-# (wall time is ~2.5x CPU time), so they run in one worker per core (pytest-xdist).
+# (wall time is ~2.5x CPU time), so they run in one worker per core (pytest-xdist); loadgroup keeps
+# a module marked xdist_group (test_commands.py shares one `local up`) on one worker.
 unit: $(STAMP)
 	@[ "$$STITCHPRESS_SKIP_BROWSER" = 1 ] || scripts/ensure-chromium.sh
-	$(BIN)/pytest -q -n auto --dist worksteal
+	$(BIN)/pytest -q -n auto --dist loadgroup
 
 clean:
 	rm -rf $(VENV) _site .aws-sam .mutation .pytest_cache .mypy_cache .ruff_cache

@@ -222,7 +222,9 @@ def test_rebuild_cli_clients_pool_a_connection_for_every_call_in_flight(
             built.append(self)
 
     monkeypatch.setattr(publish, "Publisher", Recorded)
-    assert cli_rebuild.run(argparse.Namespace(posts=True, no_invalidate=True)) == 0
+    parser = argparse.ArgumentParser()
+    cli_rebuild.add_arguments(parser)  # every option's default, as the command line gives them
+    assert cli_rebuild.run(parser.parse_args(["--posts", "--no-invalidate"])) == 0
     assert len(built) == 1
     assert min(_pools(built[0])) >= parallel.MAX_IN_FLIGHT
 
