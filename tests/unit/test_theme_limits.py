@@ -21,7 +21,6 @@ TAIL = "\n{% endblock %}\n"
 BOMBS = {
     "power": "{{ 9**(9**9) }}",
     "nested loops": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-    "loops writing": "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
     "huge string": '{{ "a" * 10**9 }}',
     "huge list": "{{ ([1] * 100000) * 100000 }}",
     "lipsum": "{{ lipsum(n=2000000) }}",
@@ -30,7 +29,6 @@ BOMBS = {
     "percent width": "{{ '%999999999d' % 1 }}",
     "doubling": '{% set ns = namespace(s="ab") %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}',
     "squaring": "{% set ns = namespace(x=3) %}{% for i in range(100) %}{% set ns.x = ns.x * ns.x %}{% endfor %}",
-    "exponential macro": "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(60) }}",
     "doubling macro": "{% macro f(s, n) %}{% if n %}{{ f(s ~ s, n-1) }}{% endif %}{% endmacro %}{{ f('ab', 60) }}",
     "replace": "{% set a = 'a' * 1000000 %}{{ a|replace('a', a) }}",
     "join": "{% set a = ['x' * 1000000] * 1000 %}{{ a|join }}",
@@ -46,8 +44,11 @@ BOMBS = {
 
 
 @pytest.fixture(autouse=True)
-def quick_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "RENDER_SECONDS", 1.0)  # the bombs that run until it pass sooner
+def late_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The limits below are counts and sizes, checked as the template runs; the wall-clock
+    # deadline is only the last line, so it is set far off here (a loaded machine must not
+    # change which limit a test sees), except in the test of the deadline itself.
+    monkeypatch.setattr(sandbox, "RENDER_SECONDS", 120.0)
 
 
 def post_page(renderer: Renderer) -> str:
@@ -59,7 +60,7 @@ def test_theme_bomb_is_reported_at_its_line_and_the_packaged_template_used(bomb:
     renderer = Renderer(SITE, {"post.html": HEAD + BOMBS[bomb] + TAIL})
     start = time.monotonic()
     page = post_page(renderer)
-    assert time.monotonic() - start < sandbox.RENDER_SECONDS + 5  # a hang would not return
+    assert time.monotonic() - start < 60  # a hang would not return
     assert text_of(parse(page).find(".//h1")) == "Post 1" and "MINE" not in page
     (problem,) = renderer.problems
     assert problem.file == "theme/post.html" and problem.line == 4, problem
@@ -80,22 +81,41 @@ def test_the_limits_say_which_limit() -> None:
     assert "|safe is not allowed in a theme" in said["safe"]
     assert "autoescaping cannot be turned off in a theme" in said["autoescape off"]
     assert "over 4,096 bits" in said["squaring"]
-    renderer = Renderer(SITE, {"post.html": HEAD + BOMBS["exponential macro"] + TAIL})
-    post_page(renderer)
-    assert "the template took over 1 s to render one page" in renderer.problems[0].text
+
+
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+        "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(60) }}",
+    ],
+)
+def test_what_no_count_stops_the_deadline_does(bomb: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 10^10 one-character writes; 2^60 macro calls that write nothing
+    monkeypatch.setattr(sandbox, "RENDER_SECONDS", 0.5)
+    renderer = Renderer(SITE, {"post.html": HEAD + bomb + TAIL})
+    start = time.monotonic()
+    assert "MINE" not in post_page(renderer)
+    assert time.monotonic() - start < 30
+    (problem,) = renderer.problems
+    assert "the template took over 0.5 s to render one page" in problem.text
+    assert (problem.file, problem.line) == ("theme/post.html", 4)
 
 
 def test_a_template_over_a_limit_is_not_tried_again_for_the_next_pages() -> None:
-    overrides = {"post.html": HEAD + BOMBS["loops writing"] + TAIL}
+    overrides = {"post.html": HEAD + "{{ ran() }}" + BOMBS["nested loops"] + TAIL}
     renderer = Renderer(SITE, overrides)
+    runs: list[int] = []
+    assert renderer._theme is not None and renderer._theme.env is not None
+    renderer._theme.env.globals["ran"] = lambda: runs.append(1) or ""  # shared by the theme version
     post_page(renderer)
-    start = time.monotonic()
-    for _ in range(5):
+    assert runs == [1]
+    for _ in range(3):
         assert "MINE" not in post_page(Renderer(SITE, overrides))  # the next drafts' renderers
-    assert time.monotonic() - start < 1.0
+    assert runs == [1]  # the bomb did not run again
     # ...and the next drafts' reports still say why
     (problem,) = Renderer(SITE, overrides).problems
-    assert problem.file == "theme/post.html" and "to render one page" in problem.text
+    assert problem.file == "theme/post.html" and "loops ran over 1,000,000 times" in problem.text
 
 
 def test_a_bomb_in_base_html_falls_back_for_the_pages_that_extend_it() -> None:

@@ -427,12 +427,6 @@ def test_missing_front_matter() -> None:
     ]
 
 
-def test_toml_front_matter_gets_its_own_hint() -> None:
-    assert rejected(b"+++\ntitle = 'x'\n+++\nText\n") == [
-        f"{KEY}:1: front matter: missing; TOML front matter (+++) is not supported; use YAML between --- lines"
-    ]
-
-
 def test_unclosed_front_matter() -> None:
     assert rejected(b"---\ntitle: x\ndate: 2025-09-21\n\nText\n") == [
         f"{KEY}:1: front matter: not closed; add a --- line after the last field"

@@ -21,7 +21,10 @@ from contextvars import ContextVar
 COMPILE_SECONDS = 4.0
 MAX_PAGE_CHARS = 10_000_000  # the rendered article; browsers and CloudFront cope, readers do not
 MAX_HIGHLIGHT_CHARS = 100_000  # per code block: a longer one is shown without colours
-MAX_HIGHLIGHT_TOTAL = 300_000  # per draft: Pygments costs ~10 µs a character
+MAX_HIGHLIGHT_TOTAL = 200_000  # per draft: Pygments' Python lexer costs ~7 µs a character
+MAX_TABLE_COLUMNS = 1_000  # markdown-it builds every cell: 100,000 columns took 12 s
+
+TOO_DEEP = "nested too deeply to render (lists, quotes or brackets inside each other); flatten it"
 
 Clock = Callable[[], float]
 

@@ -97,38 +97,59 @@ def changes_from_s3_event(
     event: Mapping[str, Any], accept: Callable[[str], bool] = is_draft_key
 ) -> list[DraftChange]:
     """The changes in an S3 event of the keys `accept`s (drafts; the image function: images).
-    Records for other keys or event kinds are dropped."""
+    Records for other keys or event kinds are dropped, and so are malformed ones
+    (read_s3_event says why)."""
+    return read_s3_event(event, accept)[0]
+
+
+def read_s3_event(
+    event: Any, accept: Callable[[str], bool] = is_draft_key
+) -> tuple[list[DraftChange], list[str]]:
+    """(the changes in an S3 event of the keys `accept`s, why each malformed record was
+    dropped). Records for other keys or event kinds are dropped quietly: they are not for us."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list):
+        return [], ["not an S3 event (no Records list)"]
     out: list[DraftChange] = []
-    for record in event.get("Records", []):
-        if record.get("eventSource") not in (S3_SOURCE, SCHEDULE_SOURCE):
+    problems: list[str] = []
+    for i, record in enumerate(records):
+        try:
+            change = _change(record, accept)
+        except (KeyError, TypeError, AttributeError, ValueError) as e:
+            problems.append(f"record {i}: malformed S3 event record ({type(e).__name__}: {e}); skipped")
             continue
-        name = str(record.get("eventName", ""))
-        kind: Literal["put", "delete"]
-        if name.startswith("ObjectCreated"):
-            kind = "put"
-        elif name.startswith("ObjectRemoved"):
-            kind = "delete"
-        else:
-            continue
-        s3 = record["s3"]
-        obj = s3["object"]
-        # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
-        key = unquote_plus(obj["key"])
-        if not accept(key):
-            continue
-        out.append(
-            DraftChange(
-                bucket=s3["bucket"]["name"],
-                key=key,
-                kind=kind,
-                version_id=obj.get("versionId") or None,
-                etag=(obj.get("eTag") or None),
-                sequencer=obj.get("sequencer") or None,
-                event_time=str(record.get("eventTime", "")),
-                **_scheduled(record),
-            )
-        )
-    return out
+        if change is not None:
+            out.append(change)
+    return out, problems
+
+
+def _change(record: Mapping[str, Any], accept: Callable[[str], bool]) -> DraftChange | None:
+    if record.get("eventSource") not in (S3_SOURCE, SCHEDULE_SOURCE):
+        return None
+    name = str(record.get("eventName", ""))
+    kind: Literal["put", "delete"]
+    if name.startswith("ObjectCreated"):
+        kind = "put"
+    elif name.startswith("ObjectRemoved"):
+        kind = "delete"
+    else:
+        return None
+    s3 = record["s3"]
+    obj = s3["object"]
+    # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
+    key = unquote_plus(obj["key"])
+    if not accept(key):
+        return None
+    return DraftChange(
+        bucket=str(s3["bucket"]["name"]),
+        key=key,
+        kind=kind,
+        version_id=obj.get("versionId") or None,
+        etag=(obj.get("eTag") or None),
+        sequencer=obj.get("sequencer") or None,
+        event_time=str(record.get("eventTime", "")),
+        **_scheduled(record),
+    )
 
 
 def _scheduled(record: Mapping[str, Any]) -> dict[str, Any]:

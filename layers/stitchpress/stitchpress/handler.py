@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import parallel
-from .events import DraftChange, batch_id, changes_from_s3_event, is_test_event
+from .events import DraftChange, batch_id, is_test_event, read_s3_event
 from .image_publish import refresh_target
 from .publish import Outcome, Publisher
 
@@ -37,6 +37,9 @@ _METRIC = {
     "scheduled": "DraftsScheduled",
     "expired": "DraftsExpired",
 }
+# Left of the invocation before a draft is started: its compile (budget.COMPILE_SECONDS of CPU,
+# ~7 s at 1024 MB), theme renders (sandbox.RENDER_SECONDS) and the writes, with room to spare.
+RESERVE_MS = 15_000
 IDEMPOTENCY_TTL = 24 * 3600  # S3 redelivers within minutes; a day is generous
 # The records' key prefix. Powertools' default holds the function's module name, which differs
 # between the local runtime's execution environments (and would change with a module move).
@@ -144,16 +147,54 @@ def refresh(key: str) -> Outcome | None:
     return apply(live)
 
 
-def record_handler(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if is_test_event(body):
-        return
-    target = refresh_target(body)
+# AWS errors (throttling, timeouts) and a concurrent delivery of the same event in progress.
+_TRANSIENT_MODULES = ("botocore", "urllib3", "aws_lambda_powertools.utilities.idempotency")
+
+
+class OutOfTime(Exception):
+    """Too little of the invocation is left to publish one more draft: SQS redelivers it."""
+
+
+def _skip(reason: str, **keys: Any) -> None:
+    """A record that can never publish anything: logged loudly, then acknowledged (a retry
+    would fail the same way, and the dead-letter queue is for what a retry may fix)."""
+    logger.warning(f"skipped: {reason}", reason=reason, **keys)
+    metrics.add_metric(name="RecordsSkipped", unit=MetricUnit.Count, value=1)
+
+
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
+    message_id = record.message_id
+    try:
+        body = json.loads(record.body)
+    except (TypeError, ValueError) as e:
+        return _skip(f"the message body is not JSON ({e})", message_id=message_id)
+    if isinstance(body, dict) and is_test_event(body):
+        return None
+    target = refresh_target(body) if isinstance(body, dict) else None
     if target is not None:
         refresh(target)
-        return
-    for change in changes_from_s3_event(body):
-        apply_once(change)
+        return None
+    changes, problems = read_s3_event(body)
+    for problem in problems:
+        _skip(problem, message_id=message_id)
+    for change in changes:
+        _apply_logged(change, lambda_context, message_id=message_id)
+    return None
+
+
+def _apply_logged(change: DraftChange, context: LambdaContext | None, **keys: Any) -> dict[str, Any]:
+    """apply_once, with every way it can fail logged with the draft's key and the reason."""
+    left = context.get_remaining_time_in_millis() if context is not None else None
+    try:
+        if left is not None and left < RESERVE_MS:
+            raise OutOfTime(f"{left} ms of the invocation left, {RESERVE_MS} ms needed for a draft")
+        return apply_once(change)
+    except Exception as e:  # SQS (or Lambda, for a raw event) retries it
+        if isinstance(e, OutOfTime) or type(e).__module__.startswith(_TRANSIENT_MODULES):
+            logger.warning(f"retrying {change.key}: {e}", draft=change.key, reason=str(e), **keys)
+        else:  # not a user mistake (those are rejected with a report): a bug, with its trace
+            logger.exception(f"failed {change.key}: {e!r}", draft=change.key, reason=repr(e), **keys)
+        raise
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -171,8 +212,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             ids = [str(r.get("messageId", "")) for r in records]
             return dict(process_partial_response(event, record_handler, processor, context))
         # A raw S3 event: any failure fails the invocation, and Lambda retries it.
-        changes = changes_from_s3_event(event)
+        changes, problems = read_s3_event(event)
+        for problem in problems:
+            _skip(problem)
         ids = [c.identity for c in changes]
-        return {"outcomes": [apply_once(c) for c in changes]}
+        outcomes = [_apply_logged(c, context) for c in changes]
+        return {"outcomes": outcomes, "skipped": problems} if problems else {"outcomes": outcomes}
     finally:
         pub.flush(batch_id(ids))

@@ -14,10 +14,10 @@ import itertools
 import re
 import threading
 import unicodedata
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from . import budget, pictures
@@ -27,6 +27,7 @@ from .pictures import ImageUse
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.renderer import RendererHTML
+    from markdown_it.rules_block import StateBlock
     from markdown_it.rules_core import StateCore
     from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
@@ -134,10 +135,64 @@ def _markdown_it() -> MarkdownIt:
 
 
 def bounded(md: MarkdownIt) -> MarkdownIt:
-    """`md` with the linear link-label scan and the compile deadline checked as it parses."""
+    """`md` with the linear link-label scan, the table limit, and the compile deadline checked
+    as it parses (every 1,024 blocks and inline positions) and renders (every 1,024 inlines)."""
+    md.block.ruler.before("table", "stitchpress_deadline", _block_tick)
+    md.block.parse = _parse_blocks  # type: ignore[method-assign,assignment]
     md.core.ruler.at("inline", _inline_within_deadline)
     md.inline.ruler.before("text", "stitchpress_deadline", _deadline_tick)
+    renderer: Any = md.renderer  # RendererHTML; its protocol type lacks renderInline
+    render_inline = renderer.renderInline
+
+    def render_inline_ticking(tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        if next(_TICKS) & _TICK_MASK == 0:
+            budget.check("rendering the Markdown")
+        return str(render_inline(tokens, options, env))
+
+    renderer.renderInline = render_inline_ticking
     return make_linear(md)
+
+
+def _parse_blocks(src: str, md: MarkdownIt, env: EnvType, tokens: list[Token]) -> list[Token] | None:
+    """ParserBlock.parse with a state that checks the deadline as block tokens are made: one
+    table of 10,000 rows is one call of the table rule, and took 40 s here."""
+    if not src:
+        return None
+    state = _ticking_state()(src, md, env, tokens)
+    md.block.tokenize(state, state.line, state.lineMax)
+    return state.tokens
+
+
+@cache
+def _ticking_state() -> type[StateBlock]:
+    from markdown_it.rules_block import StateBlock
+
+    class TickingState(StateBlock):
+        def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+            if next(_TICKS) & _TICK_MASK == 0:
+                budget.check("rendering the Markdown")
+            return super().push(ttype, tag, nesting)
+
+    return TickingState
+
+
+def _block_tick(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """First block rule: never matches. Refuses a table wider than MAX_TABLE_COLUMNS (markdown-it
+    builds every cell of every row, seconds for one wide table) and checks the deadline."""
+    if next(_TICKS) & _TICK_MASK == 0:
+        budget.check("rendering the Markdown")
+    if start + 1 < end:  # a table's second line is its delimiter row: | --- | :-: |
+        row = state.src[state.bMarks[start + 1] + state.tShift[start + 1] : state.eMarks[start + 1]]
+        columns = row.count("|") - 1
+        if columns > budget.MAX_TABLE_COLUMNS and _DELIMITER_ROW.match(row):
+            raise budget.TooComplex(
+                f"the table at line {start + 1} of the article has {columns:,} columns, over the "
+                f"limit of {budget.MAX_TABLE_COLUMNS:,}; split it into narrower tables"
+            )
+    return False
+
+
+_DELIMITER_ROW = re.compile(r"\|?\s*:?-+:?\s*\|")
 
 
 _TICKS = itertools.count()
@@ -268,6 +323,14 @@ def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Optio
     return self.fence(tokens, idx, options, env)
 
 
+def _ticking(tokens: Iterable[tuple[Any, str]]) -> Iterator[tuple[Any, str]]:
+    """Pygments' tokens, checking the compile deadline every 1,024 (~7 µs a character)."""
+    for n, token in enumerate(tokens):
+        if n & _TICK_MASK == 0:
+            budget.check("rendering the Markdown", where=lambda: "a code block")
+        yield token
+
+
 _LANG = re.compile(r"^[A-Za-z0-9_+#.-]{1,40}$")
 _PYGMENTS_LOOKUP = threading.Lock()
 
@@ -276,7 +339,7 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     """Pygments highlighting with static CSS classes; "" lets markdown-it escape it as is."""
     if not lang or not _LANG.match(lang):
         return ""
-    from pygments import highlight
+    import pygments
 
     # Pygments loads its formatter, lexer and style classes on first use through module
     # __getattr__ hooks that are not thread-safe (a publish renders posts concurrently):
@@ -291,5 +354,5 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
         except ClassNotFound:
             return ""
         formatter = HtmlFormatter(nowrap=True)
-    body = highlight(code, lexer, formatter)
+    body = pygments.format(_ticking(lexer.get_tokens(code)), formatter)
     return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{body}</code></pre>'

@@ -3,7 +3,8 @@
 Pure: no I/O. The front matter is YAML between a `---` line and a `---` (or `...`) line, as in
 Jekyll. It is composed into YAML nodes with PyYAML's SafeLoader (never a loader that builds
 objects), so every field keeps its file line for messages and one bad field does not stop the
-check of the others.
+check of the others. TOML (`+++`, Hugo) and JSON (`{ }`) front matter are read by stitchpress.matter
+(python-frontmatter's handlers) into the same nodes, so the same rules and messages apply.
 
 Decisions on ambiguous input (Jekyll-compatible where Jekyll has an answer):
 
@@ -121,6 +122,8 @@ class _Split:
     close_line: int
     body: str
     body_line: int
+    fmt: str = "YAML"  # or "TOML", "JSON" (stitchpress.matter)
+    first_line: int = 0  # file line of yaml_text's first line; 0: the line after the opening ---
 
 
 @dataclass(frozen=True)
@@ -208,12 +211,14 @@ def _split(text: str, msgs: _Messages) -> _Split | None:
         msgs.error("the file is empty; a draft starts with front matter between --- lines, then the text")
         return None
     first = lines[start]
+    if first.startswith(("+++", "{")):  # import python-frontmatter only for such drafts
+        from . import matter
+
+        fmt = matter.format_of(first)
+        if fmt is not None:
+            return _split_other(fmt, lines, start, msgs)
     if not _DELIM.fullmatch(first):
-        hint = (
-            "TOML front matter (+++) is not supported; use YAML between --- lines"
-            if first.strip() == "+++"
-            else "the file must start with a --- line, then fields such as title: and date:, then ---"
-        )
+        hint = "the file must start with a --- line, then fields such as title: and date:, then ---"
         msgs.error(f"missing; {hint}", line=start + 1, field="front matter")
         return None
     for i in range(start + 1, len(lines)):
@@ -232,6 +237,32 @@ def _split(text: str, msgs: _Messages) -> _Split | None:
         field="front matter",
     )
     return None
+
+
+def _split_other(fmt: str, lines: list[str], start: int, msgs: _Messages) -> _Split | None:
+    """TOML (+++) or JSON ({ }) front matter, found by python-frontmatter's handler (see matter)."""
+    from . import matter
+
+    text = "\n".join(lines[start:])
+    found = matter.block(fmt, text)
+    if found is None:
+        msgs.error(
+            f"not closed; add a {matter.CLOSING[fmt]} line after the last field",
+            line=start + 1,
+            field="front matter",
+        )
+        return None
+    fm, fm_offset, close_offset = found
+    close = start + text.count("\n", 0, close_offset)  # index in lines
+    return _Split(
+        yaml_text=fm,
+        open_line=start + 1,
+        close_line=close + 1,
+        body="\n".join(lines[close + 1 :]),
+        body_line=close + 2,
+        fmt=fmt,
+        first_line=start + 1 + text.count("\n", 0, fm_offset),
+    )
 
 
 # --- YAML -> fields -----------------------------------------------------------------------
@@ -262,13 +293,28 @@ def _compose(text: str) -> Node | None:
         loader.dispose()
 
 
+class _Reported(Exception):
+    """The front matter cannot be read; the error is already in the messages."""
+
+
+def _compose_other(split: _Split, first_line: int, msgs: _Messages) -> Node:
+    from . import matter
+
+    try:
+        return matter.compose(split.fmt, split.yaml_text)
+    except matter.MatterError as e:
+        line = split.open_line if e.line is None else first_line + e.line
+        msgs.error(e.message, line=line, field="front matter")
+        raise _Reported from None
+
+
 def _codepoint(character: int) -> str:
     return f"U+{character:04X}"  # PyYAML's ReaderError holds the code point of a str input
 
 
 def _load_fields(split: _Split, msgs: _Messages) -> dict[str, _Field] | None:
     """Compose the YAML and return its top-level fields by name (None when it cannot be read)."""
-    first_yaml_line = split.open_line + 1
+    first_yaml_line = split.first_line or split.open_line + 1
     if len(split.yaml_text) > MAX_FRONT_MATTER_CHARS:
         msgs.error(
             f"the front matter is {len(split.yaml_text):,} characters, over the limit of "
@@ -278,7 +324,12 @@ def _load_fields(split: _Split, msgs: _Messages) -> dict[str, _Field] | None:
         )
         return None
     try:
-        root = _compose(split.yaml_text)
+        if split.fmt == "YAML":
+            root = _compose(split.yaml_text)
+        else:
+            root = _compose_other(split, first_yaml_line, msgs)
+    except _Reported:
+        return None
     except yaml.MarkedYAMLError as e:
         # An unclosed quote or bracket is found at the end; its opening (context) is the place to fix.
         at_end = "end of stream" in (e.problem or "")
