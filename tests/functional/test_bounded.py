@@ -11,7 +11,6 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,18 +29,6 @@ KEY = "drafts/adversarial.md"
 FULL = DEFAULT_MAX_BYTES - 1024  # just under the size limit
 DEADLINE = 0.5  # a short deadline keeps the test quick; what is checked is how far past it a draft runs
 OVERSHOOT = 1.0  # the longest stretch between two checks of the deadline, with room for a slow machine
-# The stitcher checks no deadline itself: 2 MB of tiny segments or of repeated sentences cost
-# 4.6 and ~5 s of stitching here (the latter superlinear); issue 15 is making stitch.py linear.
-STITCH_BOUND = {"repeated sentences", "tiny segments"}
-
-
-def _stitch_xfail(pattern: str) -> Any:
-    reason = "stitch.py linear in issue-15"
-    return (
-        pytest.param(pattern, marks=pytest.mark.xfail(strict=False, reason=reason))
-        if pattern in STITCH_BOUND
-        else pattern
-    )
 
 
 def _cpu_pair(small: Callable[[], object], large: Callable[[], object]) -> tuple[float, float]:
@@ -74,7 +61,7 @@ def _answer(data: bytes, seconds: float) -> tuple[str, float]:
     return status, time.thread_time() - start
 
 
-@pytest.mark.parametrize("pattern", [_stitch_xfail(p) for p in PATTERNS])
+@pytest.mark.parametrize("pattern", PATTERNS)
 def test_a_full_size_adversarial_draft_answers_within_the_deadline(pattern: str) -> None:
     status, took = _answer(draft(pattern, FULL), DEADLINE)
     assert took < DEADLINE + OVERSHOOT, (pattern, took, status)
@@ -127,7 +114,7 @@ FLOOR = 0.02  # s; below, a stage's time is mostly noise (quadratic regexes took
 SCALING = [p for p in PATTERNS if p != "many fences"]  # its unit (one 90 KB block) outgrows both sizes
 
 
-@pytest.mark.parametrize("pattern", [_stitch_xfail(p) for p in SCALING])
+@pytest.mark.parametrize("pattern", SCALING)
 def test_each_stage_stays_linear(pattern: str) -> None:
     # 4x the input: linear is 4x the work, quadratic 16x; at most 6x is ~2.45x per doubling.
     small, large = _stages(draft(pattern, SMALL)), _stages(draft(pattern, 4 * SMALL))

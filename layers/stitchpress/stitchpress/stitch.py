@@ -64,6 +64,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import budget
 from .model import Message
 
 MIN_OVERLAP = 8  # normalised characters a quote needs before it is trusted
@@ -523,6 +524,9 @@ class _Stitcher:
 
     def run(self) -> None:
         for text, line in self.segments():
+            # The compile deadline (a no-op outside one): each segment's work is bounded, not
+            # the count of segments.
+            budget.check("stitching the segments", lambda: f"the segment at line {line}")  # noqa: B023
             piece = _Piece(index=len(self.pieces) + 1, src=text, base=0, stop=len(text), line=line)
             marker = _MARKER.match(text)
             prev = self.pieces[-1] if self.pieces else None
@@ -896,6 +900,8 @@ def stitch(body: str, *, title: str | None = None, first_line: int = 1) -> Stitc
     try:
         stitcher.run()
         return stitcher.result()
+    except budget.TooComplex:
+        raise  # the compile reports it as the budget's rejection, not as a bug
     except Exception as e:  # a bug must reject the draft with a clear message, not crash the worker
         return StitchResult(
             markdown="",
