@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit template build bench clean setup mutation
+.PHONY: demo test lint typecheck unit template build bench clean setup faults mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,7 +49,11 @@ typecheck: $(STAMP)
 # a module marked xdist_group (test_commands.py shares one `local up`) on one worker.
 unit: $(STAMP)
 	@[ "$$STITCHPRESS_SKIP_BROWSER" = 1 ] || scripts/ensure-chromium.sh
-	$(BIN)/pytest -q -n auto --dist loadgroup
+	FAULT_STRIDE=4 $(BIN)/pytest -q -n auto --dist loadgroup
+
+# Every fault kind at every AWS call (688 faults, ~5 min of CPU); `make test` runs one kind per call.
+faults: $(STAMP)
+	$(BIN)/pytest -q -s tests/functional/test_faults.py
 
 clean:
 	rm -rf $(VENV) _site .aws-sam .mutation .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,8 @@ def up() -> Iterator[Running]:
         running.outputs()
         yield running
     finally:
-        assert running.interrupt() == 0
+        running.interrupt()
+        assert running.exit_status() == 0  # Ctrl-C stops it cleanly
 
 
 def test_a_post_dated_seconds_ahead_appears_by_itself_at_its_time(up: Running) -> None:
