@@ -45,13 +45,13 @@ typecheck: $(STAMP)
 
 # The browser test needs Chromium and a Japanese font: installed here when missing (as root);
 # STITCHPRESS_SKIP_BROWSER=1 skips that test instead. The tests mostly wait on the local stack
-# (wall time is ~2.5x CPU time), so they run in one worker per core (pytest-xdist); loadgroup keeps
-# a module marked xdist_group (test_commands.py shares one `local up`) on one worker.
+# (wall time is ~2.5x CPU time), so they run in one worker per core (pytest-xdist), a test
+# module per worker: modules share a local stack between tests that build on each other.
 unit: $(STAMP)
 	@[ "$$STITCHPRESS_SKIP_BROWSER" = 1 ] || scripts/ensure-chromium.sh
-	FAULT_STRIDE=4 $(BIN)/pytest -q -n auto --dist loadgroup
+	FAULT_STRIDE=4 $(BIN)/pytest -q -n auto --dist loadfile
 
-# Every fault kind at every AWS call (688 faults, ~5 min of CPU); `make test` runs one kind per call.
+# Every fault kind at every AWS call (~1,000 faults, several minutes of CPU); `make test` runs one kind per call.
 faults: $(STAMP)
 	$(BIN)/pytest -q -s tests/functional/test_faults.py
 
