@@ -37,6 +37,13 @@ DEFAULT_MAX_DRAFT_BYTES = 2 * 1024 * 1024
 DEFAULT_INVALIDATION_PATH_LIMIT = 100
 
 
+def require_env(env: Mapping[str, str], *names: str) -> None:
+    """Fail at cold start, naming every variable the function's configuration lacks."""
+    missing = [n for n in names if not env.get(n)]
+    if missing:
+        raise RuntimeError(f"missing environment variables: {', '.join(missing)}")
+
+
 @dataclass(frozen=True)
 class Config:
     drafts_bucket: str
@@ -51,11 +58,7 @@ class Config:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         e = os.environ if env is None else env
-        missing = [
-            n for n in ("DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "DISTRIBUTION_ID") if not e.get(n)
-        ]
-        if missing:
-            raise RuntimeError(f"missing environment variables: {', '.join(missing)}")
+        require_env(e, "DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "DISTRIBUTION_ID")
         return cls(
             drafts_bucket=e["DRAFTS_BUCKET"],
             site_bucket=e["SITE_BUCKET"],

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import clock
+from .config import require_env
 from .events import DraftChange, is_draft_key
 from .images import (
     DEFAULT_MAX_BYTES,
@@ -76,11 +77,7 @@ class ImageConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ImageConfig:
         e = os.environ if env is None else env
-        missing = [
-            n for n in ("DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "PUBLISH_QUEUE_URL") if not e.get(n)
-        ]
-        if missing:
-            raise RuntimeError(f"missing environment variables: {', '.join(missing)}")
+        require_env(e, "DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "PUBLISH_QUEUE_URL")
         return cls(
             drafts_bucket=e["DRAFTS_BUCKET"],
             site_bucket=e["SITE_BUCKET"],

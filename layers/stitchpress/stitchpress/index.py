@@ -655,23 +655,18 @@ class PostIndex:
 
     def older(self, post: PostSummary, limit: int, listing: str = HOME) -> list[PostSummary]:
         """The `limit` posts just older than `post` on a listing, nearest first."""
-        resp = self.db.query(
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk AND sk < :sk",
-            ExpressionAttributeValues={":pk": {"S": f"LIST#{listing}"}, ":sk": {"S": sort_key(post)}},
-            ScanIndexForward=False,
-            Limit=limit,
-            ConsistentRead=True,
-        )
-        return [_summary(i) for i in resp.get("Items", [])]
+        return self._beside(post, limit, listing, newer=False)
 
     def newer(self, post: PostSummary, limit: int, listing: str = HOME) -> list[PostSummary]:
         """The `limit` posts just newer than `post` on a listing, nearest first."""
+        return self._beside(post, limit, listing, newer=True)
+
+    def _beside(self, post: PostSummary, limit: int, listing: str, *, newer: bool) -> list[PostSummary]:
         resp = self.db.query(
             TableName=self.table,
-            KeyConditionExpression="pk = :pk AND sk > :sk",
+            KeyConditionExpression=f"pk = :pk AND sk {'>' if newer else '<'} :sk",
             ExpressionAttributeValues={":pk": {"S": f"LIST#{listing}"}, ":sk": {"S": sort_key(post)}},
-            ScanIndexForward=True,
+            ScanIndexForward=newer,
             Limit=limit,
             ConsistentRead=True,
         )
