@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
+import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 
 from ..config import add_site_arguments, site_from_arguments
 from .runtime import DEFAULT_SWEEP_SECONDS
 
 EXIT_WITHOUT_TEARDOWN = True  # see cli.main
+STOP_LIMIT = 10.0  # seconds from Ctrl-C to exit, at most (plus the watchdog's own start)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"stitchpress local up: {e}", file=sys.stderr)
         return 2
+    stopped = threading.Event()  # set once everything has stopped: the watchdog stands down
     with ExitStack() as cleanup:
+        cleanup.callback(stopped.set)  # the last to run
         try:
             local = cleanup.enter_context(
                 local_stack(
@@ -72,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
             )
             return 2
         # Before the lines below: whoever waits for them may stop us as soon as they appear.
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        wait_for_ctrl_c = _catch_stop_signals()
+        # Runs first when leaving the `with` (then the workers, the preview and moto stop).
+        cleanup.callback(_exit_if_stopping_hangs, STOP_LIMIT, stopped)
         show_outcomes(handler.logger, local.site_url)
         for k, v in local.stack.outputs(local.endpoint, local.site_url).items():
             print(f"{k}={v}", flush=True)
@@ -82,5 +88,42 @@ def run(args: argparse.Namespace) -> int:
         print(f"# publish: aws s3 cp my-post.md s3://{drafts}/drafts/ --endpoint-url {local.endpoint}")
         print(f"# one line per processed draft follows; full reports under s3://{drafts}/reports/")
         print("# Ctrl-C to stop", flush=True)
-        stop.wait()
+        wait_for_ctrl_c()
     return 0
+
+
+def _catch_stop_signals() -> Callable[[], None]:
+    """From now on SIGINT and SIGTERM only end the returned wait.
+
+    Not an Event set by a handler: the kernel may give the signal to any thread, and Python runs
+    handlers only when the main thread runs bytecode, which one blocked in Event.wait() does not
+    (and a handler taking the Event's lock can deadlock with it). The wakeup fd is written by
+    the C-level handler in whichever thread took the signal, so a read of it always returns."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    signal.set_wakeup_fd(write_end)
+
+    def wait() -> None:
+        os.read(read_end, 1)
+
+    return wait
+
+
+def _exit_if_stopping_hangs(seconds: float, stopped: threading.Event) -> None:
+    """Ctrl-C always ends `local up`: when the orderly stop (an invocation finishing, moto
+    shutting down) takes longer than `seconds`, exit anyway. Nothing is lost: the embedded AWS
+    lives in this process. The threads' stacks go to stderr, to see what was slow."""
+
+    def leave() -> None:
+        if stopped.is_set():
+            return
+        print(f"# stopping took over {seconds:g} s; exiting without waiting", file=sys.stderr, flush=True)
+        faulthandler.dump_traceback(all_threads=True)
+        sys.stdout.flush()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()

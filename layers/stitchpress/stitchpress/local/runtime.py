@@ -258,9 +258,10 @@ class QueueWorker:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Ask the pollers to stop after their current invocation; with `wait`, join them."""
         self._stop.set()
-        for thread in self._threads:
+        for thread in self._threads if wait else ():
             thread.join(timeout=10)
 
     def _run(self, handler: Handler) -> None:
@@ -304,9 +305,10 @@ class Sweeper:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if wait:
+            self._thread.join(timeout=10)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -158,10 +158,12 @@ def local_stack(
         try:
             yield LocalRun(endpoint, stack, session, worker, site.base_url, preview, image_worker, sweeper)
         finally:
-            if sweeper is not None:
-                sweeper.stop()
-            image_worker.stop()
-            worker.stop()
+            # All of them asked first, then joined: stopping takes the longest one, not the sum.
+            running = [w for w in (sweeper, image_worker, worker) if w is not None]
+            for w in running:
+                w.stop(wait=False)
+            for w in running:
+                w.stop()
             image_handler.reset()
             if preview is not None:
                 preview.shutdown()
