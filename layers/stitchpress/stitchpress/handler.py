@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -23,10 +23,10 @@ from . import parallel
 from .events import DraftChange, batch_id, is_test_event, read_s3_event
 from .image_publish import refresh_target
 from .publish import Outcome, Publisher
+from .tracing import capture_lambda_handler
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
 # Report every failed record, even when all failed: the mapping retries exactly those.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -199,7 +199,7 @@ def _apply_logged(change: DraftChange, context: LambdaContext | None, **keys: An
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pub = publisher()
     _, idempotency_config = _idempotency()

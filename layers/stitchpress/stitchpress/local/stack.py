@@ -45,6 +45,7 @@ FUNCTION_GLOBALS = {
     "POWERTOOLS_SERVICE_NAME": "stitchpress",
     "POWERTOOLS_METRICS_NAMESPACE": "stitchpress",
     "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_TRACE_DISABLED": "true",  # the TraceAwsCalls parameter's default
 }
 
 
