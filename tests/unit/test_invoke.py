@@ -84,7 +84,8 @@ def test_the_environment_is_the_templates_with_the_local_stacks_values() -> None
 def test_a_template_variable_the_local_stack_lacks_is_named() -> None:
     function = read_function(ROOT / "template.yaml", "PublishFunction")
     with pytest.raises(UserError, match=r"template\.yaml sets SITE_URL on PublishFunction"):
-        environment(function, {k: "x" for k in ENV_VARS if k != "SITE_URL"}, Path("/rt"), "http://x")
+        stack_env = {**FUNCTION_GLOBALS, **{k: "x" for k in ENV_VARS if k != "SITE_URL"}}
+        environment(function, stack_env, Path("/rt"), "http://x")
 
 
 def test_failures_are_errors_and_failed_records_not_rejections() -> None:

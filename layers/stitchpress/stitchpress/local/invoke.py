@@ -199,9 +199,6 @@ def environment(
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
-        # Lambda hands each invocation an X-Ray trace id; the emulator passes none (and there is
-        # no daemon to send segments to), so the SDK would warn at every AWS call.
-        "POWERTOOLS_TRACE_DISABLED": "true",
         # No ~/.aws files of this machine: the function has only what Lambda would give it.
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
