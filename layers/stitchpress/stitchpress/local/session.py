@@ -38,6 +38,7 @@ class LocalRun:
     preview: ThreadingHTTPServer | None
     image_worker: QueueWorker | None = None
     sweeper: Sweeper | None = None
+    search_worker: QueueWorker | None = None
 
     def client(self, name: str) -> Any:
         return self.session.client(name)
@@ -129,10 +130,11 @@ def local_stack(
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         from .. import handler as handler_module
-        from .. import image_handler
+        from .. import image_handler, search_job
 
         handler_module.reset()
         image_handler.reset()
+        search_job.reset()
         # The image function's own queue and worker, as in AWS: a photo never delays a publish.
         image_worker = QueueWorker(
             stack,
@@ -149,22 +151,35 @@ def local_stack(
             batch_size=batch_size,
             concurrency=concurrency,
         )
+        # The search job's worker (SearchFunction: reserved concurrency 1, so one poller).
+        search_worker = QueueWorker(
+            stack,
+            session.client("sqs"),
+            search_job.handler,
+            batch_size=10,
+            queue_url=stack.search_queue_url,
+            module="search_job",
+        )
         worker.start()
         image_worker.start()
+        search_worker.start()
         sweeper = None
         if sweep_seconds is not None:
             sweeper = Sweeper(stack, session.client("dynamodb"), session.client("sqs"), sweep_seconds)
             sweeper.start()
         try:
-            yield LocalRun(endpoint, stack, session, worker, site.base_url, preview, image_worker, sweeper)
+            yield LocalRun(
+                endpoint, stack, session, worker, site.base_url, preview, image_worker, sweeper, search_worker
+            )
         finally:
             # All of them asked first, then joined: stopping takes the longest one, not the sum.
-            running = [w for w in (sweeper, image_worker, worker) if w is not None]
+            running = [w for w in (sweeper, search_worker, image_worker, worker) if w is not None]
             for w in running:
                 w.stop(wait=False)
             for w in running:
                 w.stop()
             image_handler.reset()
+            search_job.reset()
             if preview is not None:
                 preview.shutdown()
             handler_module.reset()

@@ -25,6 +25,8 @@ RESOURCES: dict[str, str] = {
     "PublishDeadLetterQueue": "AWS::SQS::Queue",
     "ImageQueue": "AWS::SQS::Queue",
     "ImageDeadLetterQueue": "AWS::SQS::Queue",
+    "SearchQueue": "AWS::SQS::Queue",
+    "SearchDeadLetterQueue": "AWS::SQS::Queue",
     "Distribution": "AWS::CloudFront::Distribution",
 }
 INDEX_KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
@@ -36,6 +38,7 @@ DRAFT_SUFFIXES = (".md", ".markdown")  # events.DRAFT_SUFFIXES; one notification
 MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
 IMAGE_VISIBILITY_TIMEOUT = 720  # likewise for the image function (120 s)
+SEARCH_VISIBILITY_TIMEOUT = 5400  # likewise for the search function (900 s)
 STACK_NAME = "stitchpress"
 # template.yaml's Globals: the function's Powertools variables.
 FUNCTION_GLOBALS = {
@@ -58,6 +61,8 @@ class Stack:
     distribution_domain: str = ""
     image_queue_url: str = ""
     image_dlq_url: str = ""
+    search_queue_url: str = ""
+    search_dlq_url: str = ""
 
     @property
     def image_config(self) -> ImageConfig:
@@ -99,6 +104,9 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
 
     queue_url, dlq_url, queue_arn = _queue_with_dlq(sqs, f"{name}-publish", VISIBILITY_TIMEOUT)
     image_url, image_dlq_url, image_arn = _queue_with_dlq(sqs, f"{name}-images", IMAGE_VISIBILITY_TIMEOUT)
+    search_url, search_dlq_url, _ = _queue_with_dlq(
+        sqs, f"{name}-search", SEARCH_VISIBILITY_TIMEOUT, fifo=True
+    )
     s3.put_bucket_notification_configuration(
         Bucket=drafts,
         NotificationConfiguration={
@@ -199,16 +207,22 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         distribution_domain=dist.get("DomainName", ""),
         image_queue_url=image_url,
         image_dlq_url=image_dlq_url,
+        search_queue_url=search_url,
+        search_dlq_url=search_dlq_url,
     )
 
 
-def _queue_with_dlq(sqs: Any, name: str, visibility_timeout: int) -> tuple[str, str, str]:
+def _queue_with_dlq(
+    sqs: Any, name: str, visibility_timeout: int, *, fifo: bool = False
+) -> tuple[str, str, str]:
     """(queue URL, dead-letter queue URL, queue ARN) of a queue with its redrive policy."""
-    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    suffix, kind = (".fifo", {"FifoQueue": "true"}) if fifo else ("", {})
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq{suffix}", Attributes=kind)["QueueUrl"]
     dlq_arn = _arn(sqs, dlq_url)
     queue_url = sqs.create_queue(
-        QueueName=name,
+        QueueName=f"{name}{suffix}",
         Attributes={
+            **kind,
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
@@ -238,6 +252,8 @@ def cloudformation_template(stack: Stack, function_code: str) -> dict[str, Any]:
         "DeadLetterQueueUrl": stack.dlq_url,
         "ImageQueueUrl": stack.image_queue_url,
         "ImageDeadLetterQueueUrl": stack.image_dlq_url,
+        "SearchQueueUrl": stack.search_queue_url,
+        "SearchDeadLetterQueueUrl": stack.search_dlq_url,
         "IndexTableName": c.index_table,
         # moto enforces no IAM: the writers' and editors' policies exist only on AWS
         "WritersPolicyArn": "(not enforced locally)",
