@@ -101,7 +101,9 @@ class DraftStore:
         return _version_id(head), str(head.get("ETag", "")).strip('"')
 
     def put_report(self, draft_key: str, report: dict[str, Any]) -> str:
-        key = report_key(draft_key)
+        return self.put_json(report_key(draft_key), report)
+
+    def put_json(self, key: str, report: dict[str, Any]) -> str:
         body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True).encode()
         self.s3.put_object(
             Bucket=self.bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"
@@ -142,6 +144,11 @@ class DraftStore:
             return str(data.decode("utf-8", errors="replace" if kwargs else "strict"))
         except UnicodeDecodeError:
             return None
+
+
+def rebuild_report_key(job_id: str) -> str:
+    """reports/rebuilds/<job>.json: no draft's report is named so (theirs end in .md.json)."""
+    return f"{REPORTS_PREFIX}rebuilds/{job_id}.json"
 
 
 def report_key(draft_key: str) -> str:

@@ -27,6 +27,8 @@ RESOURCES: dict[str, str] = {
     "ImageDeadLetterQueue": "AWS::SQS::Queue",
     "SearchQueue": "AWS::SQS::Queue",
     "SearchDeadLetterQueue": "AWS::SQS::Queue",
+    "RebuildQueue": "AWS::SQS::Queue",
+    "RebuildDeadLetterQueue": "AWS::SQS::Queue",
     "Distribution": "AWS::CloudFront::Distribution",
 }
 INDEX_KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
@@ -39,12 +41,14 @@ MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter que
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
 IMAGE_VISIBILITY_TIMEOUT = 720  # likewise for the image function (120 s)
 SEARCH_VISIBILITY_TIMEOUT = 5400  # likewise for the search function (900 s)
+REBUILD_VISIBILITY_TIMEOUT = 1800  # likewise for the rebuild function (300 s)
 STACK_NAME = "stitchpress"
 # template.yaml's Globals: the function's Powertools variables.
 FUNCTION_GLOBALS = {
     "POWERTOOLS_SERVICE_NAME": "stitchpress",
     "POWERTOOLS_METRICS_NAMESPACE": "stitchpress",
     "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_TRACE_DISABLED": "true",  # the TraceAwsCalls parameter's default
 }
 
 
@@ -63,6 +67,8 @@ class Stack:
     image_dlq_url: str = ""
     search_queue_url: str = ""
     search_dlq_url: str = ""
+    rebuild_queue_url: str = ""
+    rebuild_dlq_url: str = ""
 
     @property
     def image_config(self) -> ImageConfig:
@@ -107,6 +113,7 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
     search_url, search_dlq_url, _ = _queue_with_dlq(
         sqs, f"{name}-search", SEARCH_VISIBILITY_TIMEOUT, fifo=True
     )
+    rebuild_url, rebuild_dlq_url, _ = _queue_with_dlq(sqs, f"{name}-rebuild", REBUILD_VISIBILITY_TIMEOUT)
     s3.put_bucket_notification_configuration(
         Bucket=drafts,
         NotificationConfiguration={
@@ -209,6 +216,8 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         image_dlq_url=image_dlq_url,
         search_queue_url=search_url,
         search_dlq_url=search_dlq_url,
+        rebuild_queue_url=rebuild_url,
+        rebuild_dlq_url=rebuild_dlq_url,
     )
 
 
@@ -254,6 +263,8 @@ def cloudformation_template(stack: Stack, function_code: str) -> dict[str, Any]:
         "ImageDeadLetterQueueUrl": stack.image_dlq_url,
         "SearchQueueUrl": stack.search_queue_url,
         "SearchDeadLetterQueueUrl": stack.search_dlq_url,
+        "RebuildQueueUrl": stack.rebuild_queue_url,
+        "RebuildDeadLetterQueueUrl": stack.rebuild_dlq_url,
         "IndexTableName": c.index_table,
         # moto enforces no IAM: the writers' and editors' policies exist only on AWS
         "WritersPolicyArn": "(not enforced locally)",
