@@ -1,4 +1,4 @@
-"""Handler cold start: import stitchpress.handler and build its clients in fresh processes.
+"""Handler cold start: import stitchpress.service.handler and build its clients in fresh processes.
 
     .venv/bin/python bench/bench_coldstart.py [--runs N] [--quick] [--no-py313]
 
@@ -32,7 +32,7 @@ from typing import Any
 import machine
 
 ROOT = machine.BENCH.parent
-HANDLER = ROOT / "layers" / "stitchpress" / "stitchpress" / "handler.py"
+HANDLER = ROOT / "layers" / "stitchpress" / "stitchpress" / "service" / "handler.py"
 LAYER_313 = machine.BENCH / ".layer-py313"
 PY313 = Path("/root/.pyenv/versions/3.13.0/bin/python")
 NO_TRACER = machine.BENCH / "out" / "handler_no_tracer.py"
@@ -68,11 +68,11 @@ t0 = time.perf_counter()
 path = os.environ.get("BENCH_HANDLER_FILE")
 if path:
     import importlib.util
-    spec = importlib.util.spec_from_file_location("stitchpress.handler_variant", path)
+    spec = importlib.util.spec_from_file_location("stitchpress.service.handler_variant", path)
     h = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(h)
 else:
-    import stitchpress.handler as h
+    import stitchpress.service.handler as h
 t1 = time.perf_counter()
 h.publisher()
 h._idempotency()[1]
@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = 5 if args.quick else args.runs
     write_no_tracer_variant()
     print(machine.banner())
-    print(f"{runs} fresh processes per row; median (min) in ms; 'import' = import stitchpress.handler,")
+    print(
+        f"{runs} fresh processes per row; median (min) in ms; 'import' = import stitchpress.service.handler,"
+    )
     print("'clients' = publisher() + _idempotency(), 'process' = spawn to exit, interpreter start included")
     results: dict[str, Any] = {}
     for interp, (python, interp_env) in interpreters(not args.no_py313).items():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.config import Config, add_site_arguments, site_from_arguments
-from stitchpress.model import SiteSettings
+from stitchpress.core.model import SiteSettings
+from stitchpress.service.config import Config, add_site_arguments, site_from_arguments
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,6 +58,6 @@ def test_config_round_trips_through_the_environment() -> None:
 def test_import_leaves_argparse_and_tomllib_to_the_local_commands() -> None:
     """The handler imports config on every cold start; argparse and tomllib serve only the local
     TOML/flags path (~3 ms, BENCHMARKS.md "Handler cold start")."""
-    code = "import sys, stitchpress.config\nprint(sorted(m for m in ('argparse', 'tomllib') if m in sys.modules))"
+    code = "import sys, stitchpress.service.config\nprint(sorted(m for m in ('argparse', 'tomllib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.cdn import caller_reference, invalidation_paths
-from stitchpress.events import DraftChange, changes_from_s3_event, is_test_event, time_of
+from stitchpress.aws.cdn import caller_reference, invalidation_paths
+from stitchpress.core.events import DraftChange, changes_from_s3_event, is_test_event, time_of
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.util
 import re
 
-from stitchpress import pending, sweep
+from stitchpress.aws import pending
+from stitchpress.service import sweep
 from tests.conftest import ROOT
 from tests.unit.test_template import as_list, props, resource, role_statements, template, text
 

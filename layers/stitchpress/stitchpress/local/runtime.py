@@ -148,16 +148,18 @@ class LocalContext:
 
 
 def handler_module(environment: int, name: str = "handler") -> ModuleType:
-    """A fresh copy of a handler module (stitchpress.handler, or stitchpress.image_handler), as
+    """A fresh copy of a handler module (stitchpress.service.handler, or stitchpress.service.image_handler), as
     a separate Lambda execution environment has: its own publisher, clients and Powertools state."""
     import importlib
     import importlib.util
 
-    module = importlib.import_module(f"stitchpress.{name}")
+    module = importlib.import_module(f"stitchpress.service.{name}")
 
     if environment == 0:
         return module
-    spec = importlib.util.spec_from_file_location(f"stitchpress._{name}_env{environment}", module.__file__)
+    spec = importlib.util.spec_from_file_location(
+        f"stitchpress.service._{name}_env{environment}", module.__file__
+    )
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
@@ -280,7 +282,7 @@ class Sweeper:
     does on AWS; it looks ahead one interval, so a post goes live at its second here too."""
 
     def __init__(self, stack: Stack, ddb: Any, sqs: Any, interval: float) -> None:
-        from ..pending import PendingIndex
+        from ..aws.pending import PendingIndex
 
         if not 0 < interval <= 900:
             raise ValueError(
@@ -296,8 +298,8 @@ class Sweeper:
         self._thread = threading.Thread(target=self._run, name="stitchpress-sweep", daemon=True)
 
     def sweep_once(self) -> int:
-        from .. import clock
-        from ..sweep import sweep
+        from ..core import clock
+        from ..service.sweep import sweep
 
         self.sweeps += 1
         return len(sweep(self.pending, self.sqs, self.queue_url, clock.now(), lookahead=self.interval))
