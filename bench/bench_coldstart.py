@@ -1,16 +1,16 @@
-"""Handler cold start: import stitchpress.service.handler and build its clients in fresh processes.
+"""Handler cold start: import the publish function as deployed and build its clients, in fresh processes.
 
-    .venv/bin/python bench/bench_coldstart.py [--runs N] [--quick] [--no-py313]
+    .venv/bin/python bench/bench_coldstart.py [--runs N] [--quick] [--no-py313] [--code DIR]
 
-Each run is a new interpreter (as a new Lambda execution environment, LAMBDA_TASK_ROOT set as
-Lambda sets it) that imports the handler
-module and then builds what the first invocation builds: the Publisher (boto3 session, S3,
-DynamoDB and CloudFront clients, the Renderer) and the idempotency layer. No AWS call is made.
-Variants:
-- tracer active: as deployed (Tracing: Active): Powertools' Tracer imports the X-Ray SDK and
-  patches botocore and the other libraries it knows;
-- tracer disabled: POWERTOOLS_TRACE_DISABLED=true (the Tracer object is still built);
-- no tracer: a copy of handler.py with the Tracer lines taken out (written to bench/out/).
+Each run is a new interpreter (as a new Lambda execution environment) that imports the function
+as Lambda does: template.yaml's Handler (app.handler) from its CodeUri, under the template's
+environment with the parameters' defaults plus what Lambda sets (LAMBDA_TASK_ROOT, active
+tracing's X-Ray variables; tests/deployed.py). Then it builds what the first invocation builds:
+the Publisher (boto3 session, S3, DynamoDB and CloudFront clients, the Renderer) and the
+idempotency layer. No AWS call is made. Variants:
+- as deployed: TraceAwsCalls=false (the default): Lambda's active tracing, no X-Ray SDK;
+- TraceAwsCalls=true: Powertools' Tracer imports the X-Ray SDK and patches botocore.
+--code DIR measures another checkout's functions/ and layer (e.g. /work/main before a change).
 On Python 3.11 (.venv) and, when bench/setup.sh installed it, Python 3.13 with the layer's
 pinned dependencies (x86_64 wheels in bench/.layer-py313; the layer `sam build` makes is
 aarch64). Also runs `python -X importtime` once per variant and sums self time by top-level
@@ -32,92 +32,59 @@ from typing import Any
 import machine
 
 ROOT = machine.BENCH.parent
-HANDLER = ROOT / "layers" / "stitchpress" / "stitchpress" / "service" / "handler.py"
+sys.path.insert(0, str(ROOT))
+from tests.deployed import handler_location, lambda_env  # noqa: E402
+
 LAYER_313 = machine.BENCH / ".layer-py313"
 PY313 = Path("/root/.pyenv/versions/3.13.0/bin/python")
-NO_TRACER = machine.BENCH / "out" / "handler_no_tracer.py"
-
-FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "DRAFTS_BUCKET": "stitchpress-drafts",
-    "SITE_BUCKET": "stitchpress-site",
-    "INDEX_TABLE": "stitchpress-index",
-    "IDEMPOTENCY_TABLE": "stitchpress-idempotency",
-    "DISTRIBUTION_ID": "E2EXAMPLE",
-    "POWERTOOLS_SERVICE_NAME": "stitchpress",
-    "POWERTOOLS_METRICS_NAMESPACE": "stitchpress",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    # As in Lambda. Without it the X-Ray SDK builds its centralised sampler (a botocore session
-    # of its own) at import: +100 ms that a Lambda never pays.
-    "LAMBDA_TASK_ROOT": "/var/task",
-}
+FUNCTION = "PublishFunction"
 VARIANTS: dict[str, dict[str, str]] = {
-    "tracer active": {"POWERTOOLS_TRACE_DISABLED": "false"},
-    "tracer disabled": {"POWERTOOLS_TRACE_DISABLED": "true"},
-    "no tracer": {"POWERTOOLS_TRACE_DISABLED": "true", "BENCH_HANDLER_FILE": str(NO_TRACER)},
+    "as deployed": {},
+    "TraceAwsCalls=true": {"TraceAwsCalls": "true"},
 }
 
-# Runs in the child: time the import and the client building, print JSON.
+# Runs in the child, in the function's code directory: time the import and the client building.
 CHILD = r"""
-import os, time
-t0 = time.perf_counter()
-path = os.environ.get("BENCH_HANDLER_FILE")
-if path:
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("stitchpress.service.handler_variant", path)
-    h = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(h)
-else:
-    import stitchpress.service.handler as h
-t1 = time.perf_counter()
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+import importlib, sys
+importlib.import_module(sys.argv[1])
+t1, c1 = time.perf_counter(), time.process_time()
+import stitchpress.service.handler as h
 h.publisher()
 h._idempotency()[1]
-t2 = time.perf_counter()
-import json, sys
-print(json.dumps({"import": t1 - t0, "clients": t2 - t1, "modules": len(sys.modules)}))
+t2, c2 = time.perf_counter(), time.process_time()
+import json
+print(json.dumps({"import": t1 - t0, "clients": t2 - t1, "import cpu": c1 - c0,
+                  "import + clients cpu": c2 - c0, "modules": len(sys.modules),
+                  "xray": "aws_xray_sdk" in sys.modules}))
 """
 
 
-def write_no_tracer_variant() -> None:
-    """handler.py without its Tracer: the import, the object and the decorator removed."""
-    source = HANDLER.read_text(encoding="utf-8")
-    lines = []
-    removed = 0
-    for line in source.splitlines(keepends=True):
-        if line.strip() in ("tracer = Tracer()", "@tracer.capture_lambda_handler"):
-            removed += 1
-            continue
-        if line.startswith("from aws_lambda_powertools import") and "Tracer" in line:
-            line = line.replace(", Tracer", "").replace("Tracer, ", "")
-            removed += 1
-        lines.append(line)
-    if removed != 3:
-        raise RuntimeError(f"handler.py changed shape: removed {removed} Tracer lines, expected 3")
-    NO_TRACER.parent.mkdir(exist_ok=True)
-    NO_TRACER.write_text("".join(lines), encoding="utf-8")
-
-
-def interpreters(use_313: bool) -> dict[str, tuple[str, dict[str, str]]]:
-    out: dict[str, tuple[str, dict[str, str]]] = {f"3.11 ({sys.version.split()[0]})": (sys.executable, {})}
+def interpreters(use_313: bool, code: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    layer = str(code / "layers" / "stitchpress")
+    out: dict[str, tuple[str, dict[str, str]]] = {
+        f"3.11 ({sys.version.split()[0]})": (sys.executable, {"PYTHONPATH": layer})
+    }
     if use_313 and PY313.exists() and (LAYER_313 / ".installed").exists():
-        path = os.pathsep.join([str(LAYER_313), str(ROOT / "layers" / "stitchpress")])
+        path = os.pathsep.join([str(LAYER_313), layer])
         out["3.13 (layer deps, x86_64)"] = (str(PY313), {"PYTHONPATH": path})
     return out
 
 
-def child_env(extra: dict[str, str]) -> dict[str, str]:
+def child_env(interp_env: dict[str, str], parameters: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
     env.pop("PYTHONPATH", None)
-    return {**env, **FAKE_ENV, **extra}
+    return {**env, **lambda_env(FUNCTION, **parameters), **interp_env}
 
 
-def run_once(python: str, env: dict[str, str]) -> dict[str, float]:
+def child_args(python: str, *flags: str) -> list[str]:
+    return [python, *flags, "-c", CHILD, handler_location(FUNCTION)[1]]
+
+
+def run_once(python: str, env: dict[str, str], cwd: Path) -> dict[str, float]:
     t0 = time.perf_counter()
-    proc = subprocess.run([python, "-c", CHILD], env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(child_args(python), cwd=cwd, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
@@ -126,10 +93,10 @@ def run_once(python: str, env: dict[str, str]) -> dict[str, float]:
     return result
 
 
-def importtime(python: str, env: dict[str, str], top: int = 8) -> list[tuple[str, float]]:
+def importtime(python: str, env: dict[str, str], cwd: Path, top: int = 8) -> list[tuple[str, float]]:
     """Self import time (ms) by top-level package, heaviest first."""
     proc = subprocess.run(
-        [python, "-X", "importtime", "-c", CHILD], env=env, capture_output=True, text=True, check=False
+        child_args(python, "-X", "importtime"), cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     by_package: dict[str, float] = {}
     for line in proc.stderr.splitlines():
@@ -146,35 +113,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="5 runs")
     parser.add_argument("--no-py313", action="store_true")
+    parser.add_argument(
+        "--code", type=Path, action="append", help="checkout whose functions/ and layer to run (repeatable)"
+    )
     args = parser.parse_args(argv)
     runs = 5 if args.quick else args.runs
-    write_no_tracer_variant()
+    codes = [c.resolve() for c in args.code or [ROOT]]
     print(machine.banner())
-    print(
-        f"{runs} fresh processes per row; median (min) in ms; 'import' = import stitchpress.service.handler,"
-    )
-    print("'clients' = publisher() + _idempotency(), 'process' = spawn to exit, interpreter start included")
+    print(f"{runs} fresh processes per row, the rows' runs interleaved (same load); median (min) in ms;")
+    print("'import' = import functions/publish/app.py as Lambda does, 'clients' = publisher() +")
+    print("_idempotency(), 'process' = spawn to exit, interpreter start included; '... cpu' = the")
+    print("child's CPU time (user + system), which a loaded machine inflates far less than wall time")
+    rows: dict[str, tuple[str, dict[str, str], Path]] = {}
+    for code in codes:
+        for interp, (python, interp_env) in interpreters(not args.no_py313, code).items():
+            for variant, parameters in VARIANTS.items():
+                name = f"{interp} | {variant:<18}" + (f" | {code}" if len(codes) > 1 else "")
+                cwd = code / handler_location(FUNCTION)[0].relative_to(ROOT)
+                rows[name] = (python, child_env(interp_env, parameters), cwd)
+    for python, env, cwd in rows.values():
+        run_once(python, env, cwd)  # warm-up: bytecode caches written, files in the page cache
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in rows}
+    for _ in range(runs):
+        for name, (python, env, cwd) in rows.items():
+            samples[name].append(run_once(python, env, cwd))
     results: dict[str, Any] = {}
-    for interp, (python, interp_env) in interpreters(not args.no_py313).items():
-        for variant, extra in VARIANTS.items():
-            env = child_env({**interp_env, **extra})
-            run_once(python, env)  # warm-up: bytecode caches written, files in the page cache
-            samples = [run_once(python, env) for _ in range(runs)]
-            row = {
-                k: (statistics.median(s[k] for s in samples) * 1000, min(s[k] for s in samples) * 1000)
-                for k in ("import", "clients", "process")
-            }
-            total = [(s["import"] + s["clients"]) * 1000 for s in samples]
-            row["import + clients"] = (statistics.median(total), min(total))
-            heavy = importtime(python, env)
-            results[f"{interp} / {variant}"] = {"ms": row, "importtime_self_ms": heavy}
-            cells = ", ".join(f"{k} {med:.0f} ({lo:.0f})" for k, (med, lo) in row.items())
-            print(f"{interp:>28} | {variant:<15} | {cells}")
-            print(
-                f"{'':>28} | {'':<15} | -X importtime self ms: "
-                + ", ".join(f"{p} {ms:.0f}" for p, ms in heavy)
-            )
+    for name, (python, env, cwd) in rows.items():
+        runs_ = samples[name]
+        row = {
+            k: (statistics.median(s[k] for s in runs_) * 1000, min(s[k] for s in runs_) * 1000)
+            for k in ("import", "clients", "process", "import cpu", "import + clients cpu")
+        }
+        total = [(s["import"] + s["clients"]) * 1000 for s in runs_]
+        row["import + clients"] = (statistics.median(total), min(total))
+        heavy = importtime(python, env, cwd)
+        xray = "X-Ray SDK loaded" if runs_[0]["xray"] else "no X-Ray SDK"
+        results[name] = {"ms": row, "importtime_self_ms": heavy, "xray_sdk": bool(runs_[0]["xray"])}
+        cells = ", ".join(f"{k} {med:.0f} ({lo:.0f})" for k, (med, lo) in row.items())
+        print(f"{name} | {cells} | {xray}")
+        print("    -X importtime self ms: " + ", ".join(f"{p} {ms:.0f}" for p, ms in heavy))
     out = machine.BENCH / "out" / "coldstart.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
 

@@ -113,7 +113,7 @@ def get(url: str) -> tuple[int, str]:
 def ups() -> Iterator[tuple[Running, Running]]:
     """Both forms at once (startup is mostly imports; two in parallel cost little more than one)."""
     with_settings = Running(
-        ".venv/bin/stitchpress local up --port 0 --preview-port 0 --settings examples/site.toml"
+        ".venv/bin/stitchpress local up --port 0 --preview-port 0 --settings examples/site.toml --workers 2"
     )
     bare = Running(".venv/bin/stitchpress local up --port 0 --preview-port 0")
     try:
@@ -216,16 +216,31 @@ def test_rebuild_endpoint_rerenders_the_running_stack(up: Running) -> None:
         s3.delete_object(Bucket=outputs["site_bucket"], Key=page)
     assert get(outputs["site_url"] + "/tags/rebuild/")[0] == 404
 
-    proc = sh(f".venv/bin/stitchpress rebuild --endpoint {outputs['endpoint']}")
+    proc = sh(f".venv/bin/stitchpress rebuild --endpoint {outputs['endpoint']} --posts --follow")
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # The stack's own settings, read through CloudFormation and the function's environment.
     assert f"rebuilding {outputs['site_url']} ('{SITE_TITLE}', ja)" in proc.stdout
-    assert re.search(r"^rebuilt in [\d.]+s: [1-9]\d* objects changed", proc.stdout, re.M)
+    # A job the local stack's rebuild workers ran, followed to its end.
+    job = re.search(r"^job (\S+) started: every listing and post page", proc.stdout, re.M)
+    assert job, proc.stdout
+    assert re.search(rf"^job {job[1]}: succeeded, (\d+)/\1 chunks", proc.stdout, re.M), proc.stdout
+    report = re.search(
+        r"^rebuilt: [1-9]\d* objects changed; invalidation \S+; report (s3://\S+)$", proc.stdout, re.M
+    )
+    assert report and report[1] == f"s3://{outputs['drafts_bucket']}/reports/rebuilds/{job[1]}.json"
     status, tag_page = get(outputs["site_url"] + "/tags/rebuild/")
     assert status == 200 and "/2025/10/02/rebuilt/" in tag_page
     status, home = get(outputs["site_url"] + "/")
     assert status == 200 and SITE_TITLE in home
+    up.wait_for(rf"^rebuilt\s+job {job[1]}")  # `local up` says so too
+
+    # The same on this machine, one process (stacks deployed before rebuild jobs).
+    s3.delete_object(Bucket=outputs["site_bucket"], Key="index.html")
+    proc = sh(f".venv/bin/stitchpress rebuild --endpoint {outputs['endpoint']} --in-process")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"^rebuilt in [\d.]+s: [1-9]\d* objects changed", proc.stdout, re.M)
+    assert get(outputs["site_url"] + "/")[0] == 200
 
 
 def test_rebuild_names_a_stack_that_is_not_there(up: Running) -> None:

@@ -62,3 +62,12 @@ def test_require_keeps_the_stack_settings() -> None:
     )
     with pytest.raises(StackSettingsError, match=r"stack x does not give SITE_URL"):
         require(NAMES, "stack x")
+
+
+def test_a_job_always_invalidates_so_no_invalidate_needs_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never reached
+    assert main(["rebuild", "--stack", "blog", "--no-invalidate"]) == 2
+    err = capsys.readouterr().err
+    assert "--no-invalidate applies to --in-process only" in err and "Traceback" not in err

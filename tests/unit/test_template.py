@@ -29,10 +29,16 @@ from stitchpress.service.config import (
     ENV_VARS,
     Config,
 )
+from tests import deployed
 from tests.conftest import EXAMPLE_DRAFT, ROOT
 
 TEMPLATE = ROOT / "template.yaml"
-POWERTOOLS_VARS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+POWERTOOLS_VARS = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_TRACE_DISABLED",
+}
 
 
 @cache
@@ -135,13 +141,8 @@ def test_function_environment_is_exactly_the_config_contract() -> None:
 
 
 def test_parameter_defaults_parse_into_the_same_config_as_the_code_defaults() -> None:
-    params = template()["Parameters"]
-    env = {}
-    for name, value in function_env().items():
-        ref = value.get("Ref") if isinstance(value, dict) else None
-        env[name] = str(params[ref]["Default"]) if ref in params else f"<{name}>"
-    env["SITE_URL"] = "https://d111111abcdef8.cloudfront.net"
-    config = Config.from_env(env)
+    # As Lambda reads them: every variable checked (deployed.function_env: parameter defaults).
+    config = Config.from_env(deployed.function_env(), lambda_mode=True)
     assert config.max_draft_bytes == DEFAULT_MAX_DRAFT_BYTES
     assert config.invalidation_path_limit == DEFAULT_INVALIDATION_PATH_LIMIT
     assert config.site.base_url == "https://d111111abcdef8.cloudfront.net"
@@ -166,7 +167,9 @@ def test_the_local_stack_records_the_same_outputs_and_function_environment() -> 
     from stitchpress.service.config import Config as _Config
 
     config = _Config("d", "s", "i", "idem", "E1", SiteSettings(base_url="http://127.0.0.1:8000"))
-    local = stack.cloudformation_template(stack.Stack(config, "q", "dlq", "us-east-1", "x.net"), "")
+    local = stack.cloudformation_template(
+        stack.Stack(config, "q", "dlq", "us-east-1", "x.net", "iq", "idlq", "rq", "rdlq"), ""
+    )
     assert set(local["Outputs"]) == set(template()["Outputs"])
     assert set(OUTPUT_VARS) <= set(template()["Outputs"])
     for output, var in OUTPUT_VARS.items():  # each Output names what the function's variable holds
@@ -284,6 +287,65 @@ def test_event_source_reports_partial_batch_failures_with_bounded_concurrency() 
     assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert p["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "MaximumConcurrency"}}
     assert 1 <= p["BatchSize"] <= 10
+
+
+# --- the rebuild function (issue 19) -------------------------------------------------------------
+
+
+def test_rebuild_function_runs_its_handler_with_the_publish_settings_and_its_queue() -> None:
+    from stitchpress.core import fanout
+
+    fn = props("RebuildFunction")
+    module_name, _, attr = fn["Handler"].partition(".")
+    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
+    assert path == ROOT / "functions" / "rebuild" / "app.py"
+    spec = importlib.util.spec_from_file_location("rebuild_app_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert list(inspect.signature(getattr(module, attr)).parameters) == ["event", "context"]
+    assert fn["Layers"] == [{"Ref": "StitchpressLayer"}]
+    # The pages it renders are the publish function's: the very same settings, and its queue.
+    env = function_env("RebuildFunction")
+    assert {k: v for k, v in env.items() if k != "REBUILD_QUEUE_URL"} == function_env()
+    assert env["REBUILD_QUEUE_URL"] == {"Ref": "RebuildQueue"}
+    queue = props("RebuildQueue")
+    assert queue["VisibilityTimeout"] == stack.REBUILD_VISIBILITY_TIMEOUT >= 6 * fn["Timeout"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["RebuildDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": stack.MAX_RECEIVE_COUNT,
+    }
+    assert fanout.MAX_RECEIVES == stack.MAX_RECEIVE_COUNT  # the last attempt fails the job
+    (event,) = fn["Events"].values()
+    p = event["Properties"]
+    assert event["Type"] == "SQS" and text(p["Queue"]) == "${RebuildQueue.Arn}"
+    assert p["BatchSize"] == 1 and p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert p["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "RebuildConcurrency"}}
+    alarm = props("RebuildDeadLetterQueueAlarm")
+    assert text(alarm["Dimensions"][0]["Value"]) == "${RebuildDeadLetterQueue.QueueName}"
+    assert allowed("sqs:SendMessage", "RebuildFunctionRole") == ["${RebuildQueue.Arn}"]
+    assert allowed("sqs:ReceiveMessage", "RebuildFunctionRole") == ["${RebuildQueue.Arn}"]
+
+
+def test_the_publish_batching_window_is_a_parameter() -> None:
+    (event,) = props("PublishFunction")["Events"].values()
+    assert event["Properties"]["MaximumBatchingWindowInSeconds"] == {"Ref": "PublishBatchingWindowSeconds"}
+    param = template()["Parameters"]["PublishBatchingWindowSeconds"]
+    assert (param["MinValue"], param["MaxValue"]) == (0, 300)  # what SQS event sources accept
+    assert param["Default"] == 1
+
+
+def test_editors_may_start_and_follow_rebuild_jobs_and_nothing_else_in_the_index() -> None:
+    statements = props("EditorsPolicy")["PolicyDocument"]["Statement"]
+    table = [s for s in statements if text(s["Resource"]) == "${IndexTable.Arn}"]
+    assert len(table) == 1
+    assert table[0]["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["JOB"]}}
+    from stitchpress.aws.jobs import JOB_KEY
+
+    assert JOB_KEY["pk"]["S"] == "JOB"
+    assert [text(s["Resource"]) for s in statements if "sqs:SendMessage" in as_list(s["Action"])] == [
+        "${RebuildQueue.Arn}"
+    ]
 
 
 # --- the image function --------------------------------------------------------------------------
@@ -419,7 +481,7 @@ def allowed(action: str, role: str = "PublishFunctionRole") -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole"])
+@pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole", "RebuildFunctionRole"])
 def test_the_function_can_write_to_the_drafts_bucket_only_outside_drafts(role: str) -> None:
     for action in ("s3:PutObject", "s3:DeleteObject"):
         for res in allowed(action, role):
@@ -439,10 +501,10 @@ def test_the_function_reads_drafts_and_theme_including_versions() -> None:
     assert keys.DRAFTS_PREFIX == "drafts/" and keys.THEME_PREFIX == "theme/"
 
 
-@pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole"])
+@pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole", "RebuildFunctionRole"])
 def test_permissions_are_scoped_to_this_stacks_resources(role: str) -> None:
     invalidate = allowed("cloudfront:CreateInvalidation", role)
-    if role == "PublishFunctionRole":
+    if role != "ImageFunctionRole":
         assert invalidate == [
             "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
         ]

@@ -38,9 +38,12 @@ class Invalidator:
         self.distribution_id = distribution_id
         self.path_limit = path_limit
 
+    def paths(self, changed_keys: Iterable[str]) -> list[str]:
+        return invalidation_paths(changed_keys, self.path_limit)
+
     def invalidate(self, changed_keys: Iterable[str], batch_id: str) -> str | None:
         """Create one invalidation; returns its id, or None when nothing changed."""
-        paths = invalidation_paths(changed_keys, self.path_limit)
+        paths = self.paths(changed_keys)
         if not paths:
             return None
         resp = self.cloudfront.create_invalidation(

@@ -149,6 +149,11 @@ def _summary(item: dict[str, Any]) -> PostSummary:
     )
 
 
+def _indexed(item: dict[str, Any]) -> IndexedPost:
+    state = {k: v["S"] for k, v in item.get("state", {}).get("M", {}).items()}
+    return IndexedPost(summary=_summary(item), state=state)
+
+
 def _listing(name: str, item: dict[str, Any]) -> Listing:
     updated = item.get("updated", {}).get("S")
     return Listing(
@@ -298,10 +303,22 @@ class PostIndex:
             ConsistentRead=True,
         )
         item = resp.get("Item")
-        if not item:
-            return None
-        state = {k: v["S"] for k, v in item.get("state", {}).get("M", {}).items()}
-        return IndexedPost(summary=_summary(item), state=state)
+        return _indexed(item) if item else None
+
+    def get_posts(self, source_keys: Iterable[str]) -> dict[str, IndexedPost]:
+        """Several posts as indexed (the ones not published are left out), in as few strongly
+        consistent BatchGetItem calls as DynamoDB allows."""
+        wanted = sorted(set(source_keys))
+        out: dict[str, IndexedPost] = {}
+        for start in range(0, len(wanted), MAX_BATCH_GET_KEYS):
+            keys = [
+                {"pk": {"S": f"POST#{k}"}, "sk": {"S": "POST"}}
+                for k in wanted[start : start + MAX_BATCH_GET_KEYS]
+            ]
+            for item in self._batch_get(keys):
+                post = _indexed(item)
+                out[post.summary.source_key] = post
+        return out
 
     def save_post(
         self,
@@ -659,6 +676,69 @@ class PostIndex:
             ConsistentRead=True,
         )
         return [_summary(i) for i in resp.get("Items", [])]
+
+    def home_range(
+        self, after: str | None, upto: str | None, page: int = 100
+    ) -> tuple[PostSummary | None, list[PostSummary], PostSummary | None]:
+        """The home listing's posts with sort keys after `after` and at most `upto` (None: no
+        bound), oldest first, with the post just older and the one just newer than the range:
+        their neighbours. Reads the range in pages of `page` items, and one item each side."""
+        older: list[PostSummary] = []
+        if after is not None:
+            older = self._beside_key(after, 1, newer=False, inclusive=True)
+        posts: list[PostSummary] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk" + (" AND sk > :sk" if after is not None else ""),
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"LIST#{HOME}"},
+                **({":sk": {"S": after}} if after is not None else {}),
+            },
+            "ScanIndexForward": True,
+            "Limit": page + 1,
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self.db.query(**kwargs)
+            for item in resp.get("Items", []):
+                post = _summary(item)
+                if upto is not None and item["sk"]["S"] > upto:
+                    return (older[0] if older else None), posts, post
+                posts.append(post)
+            if "LastEvaluatedKey" not in resp:
+                return (older[0] if older else None), posts, None
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def _beside_key(self, sk: str, limit: int, *, newer: bool, inclusive: bool = False) -> list[PostSummary]:
+        op = (">" if newer else "<") + ("=" if inclusive else "")
+        resp = self.db.query(
+            TableName=self.table,
+            KeyConditionExpression=f"pk = :pk AND sk {op} :sk",
+            ExpressionAttributeValues={":pk": {"S": f"LIST#{HOME}"}, ":sk": {"S": sk}},
+            ScanIndexForward=newer,
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [_summary(i) for i in resp.get("Items", [])]
+
+    def home_keys(self) -> list[str]:
+        """The sort keys of every post on the home listing, oldest first (keys only: ~60 bytes
+        a post, so 100,000 posts are a few 1 MB Query pages)."""
+        out: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"LIST#{HOME}"}},
+            "ProjectionExpression": "#k",
+            "ExpressionAttributeNames": {"#k": "sk"},
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self.db.query(**kwargs)
+            out += [item["sk"]["S"] for item in resp.get("Items", [])]
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def around(
         self, post: PostSummary, depth: int = 2, listing: str = HOME

@@ -99,7 +99,9 @@ class DraftStore:
         return _version_id(head), str(head.get("ETag", "")).strip('"')
 
     def put_report(self, draft_key: str, report: dict[str, Any]) -> str:
-        key = report_key(draft_key)
+        return self.put_json(report_key(draft_key), report)
+
+    def put_json(self, key: str, report: dict[str, Any]) -> str:
         body = json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True).encode()
         self.s3.put_object(
             Bucket=self.bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8"

@@ -46,6 +46,15 @@ def require(env: Mapping[str, str], source: str) -> Config:
     return Config.from_env(env)
 
 
+def stack_output(cloudformation: Any, stack_name: str, name: str) -> str | None:
+    """One of the stack's Outputs (None when the stack has none of that name: deployed before it)."""
+    try:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except cloudformation.exceptions.ClientError as e:
+        raise StackSettingsError(f"stack {stack_name}: {e.response['Error'].get('Message', e)}") from e
+    return next((o["OutputValue"] for o in stack.get("Outputs", []) if o["OutputKey"] == name), None)
+
+
 def stack_config(cloudformation: Any, lambda_client: Any, stack_name: str) -> Config:
     """Read a stack's Outputs and its PublishFunction's environment."""
     error = cloudformation.exceptions.ClientError

@@ -36,6 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"send scheduled posts that fall due every N seconds (default {DEFAULT_SWEEP_SECONDS:g}; "
         "AWS sweeps every 60)",
     )
+    up.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="rebuild function instances taking a rebuild job's chunks at once (default 1; "
+        "AWS: the RebuildConcurrency parameter)",
+    )
 
 
 def _sweep_seconds(text: str) -> float:
@@ -45,6 +53,16 @@ def _sweep_seconds(text: str) -> float:
         value = -1
     if not 0 < value <= 900:
         raise argparse.ArgumentTypeError(f"expected seconds, more than 0 and at most 900; got {text!r}")
+    return value
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64; got {text!r}")
     return value
 
 
@@ -69,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                     site=site,
                     sweep_seconds=args.sweep_seconds,
                     register=True,
+                    rebuild_workers=args.workers,
                 )
             )
         except OSError as e:  # e.g. the port is taken

@@ -38,6 +38,7 @@ class LocalRun:
     preview: ThreadingHTTPServer | None
     image_worker: QueueWorker | None = None
     sweeper: Sweeper | None = None
+    rebuild_worker: QueueWorker | None = None
 
     def client(self, name: str) -> Any:
         return self.session.client(name)
@@ -105,10 +106,12 @@ def local_stack(
     batch_size: int = 10,
     sweep_seconds: float | None = DEFAULT_SWEEP_SECONDS,
     register: bool = False,
+    rebuild_workers: int = 1,
 ) -> Iterator[LocalRun]:
     """Start everything; with `preview_port` (0 = any free port) also serve the site over HTTP.
     Every `sweep_seconds` (None: never) scheduled posts that fall due are sent to the queue.
-    With `register`, also record the stack in CloudFormation (for `rebuild --endpoint`)."""
+    With `register`, also record the stack in CloudFormation (for `rebuild --endpoint`).
+    `rebuild_workers` rebuild function instances take rebuild jobs' chunks at once."""
     import boto3
 
     # Powertools warns on invocations that add no metric (e.g. S3's test event); noise here.
@@ -125,14 +128,20 @@ def local_stack(
         stack = create_stack(session, site=site)
         if register:
             register_stack(session, stack)
-        env = {**LOCAL_POWERTOOLS, **stack.image_config.to_env(), **stack.config.to_env()}
+        env = {
+            **LOCAL_POWERTOOLS,
+            **stack.image_config.to_env(),
+            **stack.config.to_env(),
+            "REBUILD_QUEUE_URL": stack.rebuild_queue_url,
+        }
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         from ..service import handler as handler_module
-        from ..service import image_handler
+        from ..service import image_handler, rebuild_handler
 
         handler_module.reset()
         image_handler.reset()
+        rebuild_handler.reset()
         # The image function's own queue and worker, as in AWS: a photo never delays a publish.
         image_worker = QueueWorker(
             stack,
@@ -149,22 +158,44 @@ def local_stack(
             batch_size=batch_size,
             concurrency=concurrency,
         )
+        # The rebuild function: one message (a job's split, or a chunk) per invocation.
+        rebuild_worker = QueueWorker(
+            stack,
+            session.client("sqs"),
+            rebuild_handler.handler,
+            batch_size=1,
+            concurrency=rebuild_workers,
+            queue_url=stack.rebuild_queue_url,
+            module="rebuild_handler",
+        )
         worker.start()
         image_worker.start()
+        rebuild_worker.start()
         sweeper = None
         if sweep_seconds is not None:
             sweeper = Sweeper(stack, session.client("dynamodb"), session.client("sqs"), sweep_seconds)
             sweeper.start()
         try:
-            yield LocalRun(endpoint, stack, session, worker, site.base_url, preview, image_worker, sweeper)
+            yield LocalRun(
+                endpoint,
+                stack,
+                session,
+                worker,
+                site.base_url,
+                preview,
+                image_worker,
+                sweeper,
+                rebuild_worker,
+            )
         finally:
             # All of them asked first, then joined: stopping takes the longest one, not the sum.
-            running = [w for w in (sweeper, image_worker, worker) if w is not None]
+            running = [w for w in (sweeper, image_worker, rebuild_worker, worker) if w is not None]
             for w in running:
                 w.stop(wait=False)
             for w in running:
                 w.stop()
             image_handler.reset()
+            rebuild_handler.reset()
             if preview is not None:
                 preview.shutdown()
             handler_module.reset()

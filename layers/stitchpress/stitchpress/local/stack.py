@@ -25,6 +25,8 @@ RESOURCES: dict[str, str] = {
     "PublishDeadLetterQueue": "AWS::SQS::Queue",
     "ImageQueue": "AWS::SQS::Queue",
     "ImageDeadLetterQueue": "AWS::SQS::Queue",
+    "RebuildQueue": "AWS::SQS::Queue",
+    "RebuildDeadLetterQueue": "AWS::SQS::Queue",
     "Distribution": "AWS::CloudFront::Distribution",
 }
 INDEX_KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
@@ -36,12 +38,14 @@ DRAFT_SUFFIXES = (".md", ".markdown")  # events.DRAFT_SUFFIXES; one notification
 MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
 IMAGE_VISIBILITY_TIMEOUT = 720  # likewise for the image function (120 s)
+REBUILD_VISIBILITY_TIMEOUT = 1800  # likewise for the rebuild function (300 s)
 STACK_NAME = "stitchpress"
 # template.yaml's Globals: the function's Powertools variables.
 FUNCTION_GLOBALS = {
     "POWERTOOLS_SERVICE_NAME": "stitchpress",
     "POWERTOOLS_METRICS_NAMESPACE": "stitchpress",
     "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_TRACE_DISABLED": "true",  # the TraceAwsCalls parameter's default
 }
 
 
@@ -58,6 +62,8 @@ class Stack:
     distribution_domain: str = ""
     image_queue_url: str = ""
     image_dlq_url: str = ""
+    rebuild_queue_url: str = ""
+    rebuild_dlq_url: str = ""
 
     @property
     def image_config(self) -> ImageConfig:
@@ -99,6 +105,7 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
 
     queue_url, dlq_url, queue_arn = _queue_with_dlq(sqs, f"{name}-publish", VISIBILITY_TIMEOUT)
     image_url, image_dlq_url, image_arn = _queue_with_dlq(sqs, f"{name}-images", IMAGE_VISIBILITY_TIMEOUT)
+    rebuild_url, rebuild_dlq_url, _ = _queue_with_dlq(sqs, f"{name}-rebuild", REBUILD_VISIBILITY_TIMEOUT)
     s3.put_bucket_notification_configuration(
         Bucket=drafts,
         NotificationConfiguration={
@@ -199,6 +206,8 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         distribution_domain=dist.get("DomainName", ""),
         image_queue_url=image_url,
         image_dlq_url=image_dlq_url,
+        rebuild_queue_url=rebuild_url,
+        rebuild_dlq_url=rebuild_dlq_url,
     )
 
 
@@ -238,6 +247,8 @@ def cloudformation_template(stack: Stack, function_code: str) -> dict[str, Any]:
         "DeadLetterQueueUrl": stack.dlq_url,
         "ImageQueueUrl": stack.image_queue_url,
         "ImageDeadLetterQueueUrl": stack.image_dlq_url,
+        "RebuildQueueUrl": stack.rebuild_queue_url,
+        "RebuildDeadLetterQueueUrl": stack.rebuild_dlq_url,
         "IndexTableName": c.index_table,
         # moto enforces no IAM: the writers' and editors' policies exist only on AWS
         "WritersPolicyArn": "(not enforced locally)",

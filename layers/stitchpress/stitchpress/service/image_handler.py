@@ -11,7 +11,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -19,10 +19,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..core.events import changes_from_s3_event, is_test_event
 from .image_publish import ImageOutcome, ImagePublisher, is_image_source_key
+from .tracing import capture_lambda_handler
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 _METRIC = {"published": "ImagesPublished", "rejected": "ImagesRejected", "removed": "ImagesRemoved"}
@@ -75,7 +75,7 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = event.get("Records", [])
     if records and records[0].get("eventSource") == "aws:sqs":

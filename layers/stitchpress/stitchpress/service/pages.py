@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from ..aws import parallel
-from ..aws.index import Listing, PostIndex
+from ..aws.index import IndexedPost, Listing, PostIndex
 from ..aws.media import MediaIndex
 from ..aws.storage import ASSET_CACHE_CONTROL, PAGE_CACHE_CONTROL, DraftStore, NotFound, Page
 from ..core import clock, paging, related
@@ -110,8 +110,12 @@ class Pages:
         """A published post's page rendered again from the draft version the index says is live
         (none when it is not published or its draft is gone or rejected)."""
         indexed = self.index.get_post(key)
-        if indexed is None:
-            return []
+        return [] if indexed is None else self.render_indexed(indexed, neighbours)
+
+    def render_indexed(self, indexed: IndexedPost, neighbours: Neighbours | None = None) -> list[Page]:
+        """The post's page from the draft version of its index entry (`rerendered`'s second half,
+        for callers that read many entries at once)."""
+        key = indexed.summary.source_key
         try:
             draft = self.drafts.get(key, indexed.state.get("version_id") or None)
             compiled = compile_draft(
@@ -232,17 +236,19 @@ class Pages:
 
     def _sitemap_pages(self, months: Iterable[str], all_months: list[Listing]) -> list[Page]:
         found = {m.name: m for m in all_months}  # listings() leaves out empty months
-        out: list[Page] = []
-        for name in sorted(months):
+
+        def sitemap(name: str) -> Page:
             month = found.get(name)
             path = sitemap_path(name)
             if month is None:
-                out.append(gone(path))
-                continue
+                return gone(path)
             posts = self.index.newest(name, month.count)
             self.index.put_archive(name, month.version, posts)
             entries = [(p.url, p.date) for p in posts]
-            out.append(page(object_key(path), self.renderer.sitemap(entries).encode(), XML))
+            return page(object_key(path), self.renderer.sitemap(entries).encode(), XML)
+
+        # One Query and one PutItem a month: at once (a rebuild reads every month).
+        out = parallel.each(sitemap, sorted(months))
         index = [(sitemap_path(m.name), m.updated) for m in all_months]
         out.append(page(object_key(SITEMAP_PATH), self.renderer.sitemap_index(index).encode(), XML))
         return out

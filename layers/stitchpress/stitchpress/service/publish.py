@@ -395,14 +395,25 @@ class Publisher:
         ]
         for start in range(0, len(names), REBUILD_CHUNK):
             chunk = names[start : start + REBUILD_CHUNK]
-            changed += self._write_listings(chunk, [], every_page=True)
+            changed += self.rebuild_listings(chunk)
             progress(f"listings {start + len(chunk)}/{len(names)}: {listing_path(chunk[-1])}")
-        changed += self.site.apply([*self.pages.index_pages(None), *self.pages.static_pages()])
-        self.index.set_static_fingerprint(self._fingerprint)
-        self._static_due = False
+        changed += self.rebuild_overviews()
         if posts:
             changed += self._rebuild_posts(progress)
         self.changed.update(changed)
+        return changed
+
+    def rebuild_listings(
+        self, names: list[str], record: Callable[[list[str]], None] | None = None
+    ) -> list[str]:
+        """Every page of the listings named, re-checked against their versions like a publish."""
+        return self._write_listings(names, [], every_page=True, record=record)
+
+    def rebuild_overviews(self, record: Callable[[list[str]], None] | None = None) -> list[str]:
+        """The overviews, every sitemap and the static files (a rebuild's last step)."""
+        changed = self.site.apply([*self.pages.index_pages(None), *self.pages.static_pages()], record)
+        self.index.set_static_fingerprint(self._fingerprint)
+        self._static_due = False
         return changed
 
     def _rebuild_posts(self, progress: Callable[[str], None]) -> list[str]:
