@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..aws import media, parallel
 from ..aws.cdn import Invalidator
@@ -39,6 +39,11 @@ from ..core.render import Renderer
 from ..core.urls import absolute
 from .config import Config
 from .pages import Pages, gone
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_cloudfront import CloudFrontClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +65,9 @@ class Outcome:
 
 
 class Publisher:
-    def __init__(self, config: Config, s3: Any, dynamodb: Any, cloudfront: Any) -> None:
+    def __init__(
+        self, config: Config, s3: S3Client, dynamodb: DynamoDBClient, cloudfront: CloudFrontClient
+    ) -> None:
         self.config = config
         self.drafts = DraftStore(s3, config.drafts_bucket)
         self.site = SiteStore(s3, config.site_bucket)
