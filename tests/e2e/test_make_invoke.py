@@ -51,6 +51,8 @@ def listed(stdout: str, heading: str) -> list[str]:
     return out
 
 
+# On a fresh machine the first run also installs the SAM CLI (scripts/sam.sh, ~1 min).
+@pytest.mark.timeout(900)
 def test_make_invoke_runs_the_function_on_the_sqs_event_and_publishes_the_post() -> None:
     result = make("invoke EVENT=events/sqs-s3-put.json")
     assert result.returncode == 0, result.stdout + result.stderr[-5000:]

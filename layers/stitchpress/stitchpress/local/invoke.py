@@ -419,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"stitchpress invoke: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the emulator and the stack are stopped on the way out
+        print("stitchpress invoke: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from ..aws.cdn import Invalidator
 from ..aws.index import Head, PostIndex, Stale, UrlTaken
 from ..aws.pending import PendingIndex, Scheduler
 from ..aws.storage import DraftObject, DraftStore, NotFound, Page, SiteStore
-from ..core import clock, schedule
+from ..core import clock, schedule, search
 from ..core.events import DraftChange
 from ..core.model import DraftRejected, Message, PostSummary
 from ..core.pipeline import CompiledPost, compile_draft
@@ -205,7 +205,14 @@ class Publisher:
         state = {"version_id": draft.version_id or "", "etag": draft.etag, "order": change.order}
         state.update(media.state_of(compiled.body))
         try:
-            self.index.save_post(compiled.summary, state, old, change.order, head.olds)
+            self.index.save_post(
+                compiled.summary,
+                state,
+                old,
+                change.order,
+                head.olds,
+                search_text=search.pack(search.text_of(compiled.body.html)),
+            )
         except UrlTaken as taken:
             rejection = [Message("error", _taken(taken), line=_line_of(draft.data, "slug"), field="slug")]
             changed = self._complete(change, head)
