@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from . import parallel
 from .fanout import RUNNING_STATES, STALE_SECONDS, Chunk, Job
 
 JOB_KEY = {"pk": {"S": "JOB"}, "sk": {"S": "REBUILD"}}
@@ -138,8 +139,9 @@ class JobStore:
             }
             for c in chunks
         ]
-        for start in range(0, len(items), MAX_BATCH_WRITE):
-            self._batch_write(items[start : start + MAX_BATCH_WRITE])
+        parallel.each(
+            self._batch_write, [items[i : i + MAX_BATCH_WRITE] for i in range(0, len(items), MAX_BATCH_WRITE)]
+        )
         try:
             self.db.update_item(
                 TableName=self.table,
