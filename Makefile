@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit template build bench clean setup faults mutation
+.PHONY: demo test lint typecheck unit template build invoke bench clean setup faults mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ template:
 
 build:
 	scripts/sam.sh build
+
+# Run the PublishFunction on an event as Lambda runs it (built for this machine, under the Lambda
+# Runtime Interface Emulator, against an embedded stack): make invoke EVENT=events/s3-put.json
+invoke: $(STAMP)
+	@[ -n "$(EVENT)" ] || { echo "usage: make invoke EVENT=events/s3-put.json (or any events/*.json)" >&2; exit 2; }
+	scripts/sam.sh invoke $(EVENT)
 
 # Benchmarks (installs hugo and pelican for the comparisons); `bench/run.sh --quick` for a fast check.
 bench: $(STAMP)

@@ -7,6 +7,8 @@
 #   scripts/sam.sh lint       cfn-lint + sam validate --lint + checkov (offline)
 #   scripts/sam.sh all        install, lint, build
 #   scripts/sam.sh sam ARGS   any other sam command, e.g. `scripts/sam.sh sam deploy --guided`
+#   scripts/sam.sh invoke EVENT  build PublishFunction for this machine, run it on EVENT under the
+#                             Lambda Runtime Interface Emulator (`make invoke`; stitchpress.local.invoke)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +37,16 @@ timed() {
   start=$(date +%s)
   "$@" || rc=$?
   log "$label: $(($(date +%s) - start)) s$([[ $rc == 0 ]] || echo ", FAILED (exit $rc)")"
+  return "$rc"
+}
+
+# Runs a command, showing its output only when it fails.
+quiet() {
+  local out rc=0
+  out="$(mktemp)"
+  "$@" >"$out" 2>&1 || rc=$?
+  [[ "$rc" == 0 ]] || cat "$out" >&2
+  rm -f "$out"
   return "$rc"
 }
 
@@ -106,6 +118,54 @@ print(f"[sam.sh] built {fn} handler imports on {sys.version.split()[0]} in {time
   done
 }
 
+# `make invoke`: sam build of PublishFunction and its layer for this machine's architecture (the
+# layer Makefile's LAYER_ARCH; Lambda's are arm64) into .aws-sam/invoke, plus the runtime interface
+# client (awslambdaric) for the runtime's Python. Then stitchpress.local.invoke runs it under the
+# emulator the SAM CLI wheel ships (samcli/local/rapid/aws-lambda-rie-<arch>), as `sam local
+# invoke` does inside its container.
+INVOKE_DIR=".aws-sam/invoke"
+cmd_invoke() {
+  local event="${1:-}"
+  if [[ -z "$event" ]]; then
+    log "usage: make invoke EVENT=events/s3-put.json (or any events/*.json)"
+    return 2
+  fi
+  shift
+  if [[ ! -f "$event" ]]; then
+    log "$event: no such event file; events/ has: $(cd events && echo *.json)"
+    return 2
+  fi
+  ensure_python313
+  local machine rie_arch rie python
+  machine="$(uname -m)"
+  case "$machine" in
+    x86_64) rie_arch=x86_64 ;;
+    aarch64 | arm64) machine=aarch64 rie_arch=arm64 ;;
+    *)
+      log "Lambda runs x86_64 and arm64 only, this machine is $machine"
+      return 1
+      ;;
+  esac
+  rie="$("$TOOLS/sam/bin/python" -c 'import os, samcli; print(os.path.dirname(samcli.__file__))')/local/rapid/aws-lambda-rie-$rie_arch"
+  [[ -x "$rie" ]] || { log "no emulator at $rie (aws-sam-cli $SAM_VERSION)"; return 1; }
+  # Built every time, as `sam build && sam local invoke` would (sam's --cached keeps nothing for
+  # a build of one function).
+  timed "sam build PublishFunction for $machine" quiet env LAYER_ARCH="$machine" "$SAM" build PublishFunction \
+    --template-file "$TEMPLATE" --build-dir "$INVOKE_DIR" || return 1
+  # Beside the build, not in it: sam build empties its --build-dir.
+  local runtime=".aws-sam/invoke-runtime-$machine" wanted="scripts/invoke-requirements.txt"
+  if ! cmp -s "$wanted" "$runtime/.installed" 2>/dev/null; then
+    rm -rf "$runtime"
+    timed "awslambdaric for $machine" "$TOOLS_PYTHON" -m pip install -qq --disable-pip-version-check \
+      --target "$runtime" --platform "manylinux2014_$machine" --implementation cp --python-version 3.13 \
+      --only-binary=:all: -r "$wanted" || return 1
+    cp "$wanted" "$runtime/.installed"
+  fi
+  python="$(python3.13 -c 'import sys; print(sys.executable)')"
+  "${STITCHPRESS_PYTHON:-.venv/bin/python}" -m stitchpress.local.invoke --build-dir "$INVOKE_DIR" \
+    --runtime "$runtime" --rie "$rie" --python "$python" "$event" "$@"
+}
+
 # Each layer must hold only aarch64 (or pure-Python) extension modules; ImagesLayer must hold
 # Pillow's (a wheel for the build machine, or none, would fail only once deployed).
 check_layer_arch() {
@@ -142,7 +202,7 @@ main() {
   local cmd="${1:-all}"
   shift || true
   case "$cmd" in
-    install | build | lint | all | sam) timed "tools install" cmd_install ;;
+    install | build | lint | all | sam | invoke) timed "tools install" cmd_install ;;
     *)
       sed -n '2,9p' "$0" >&2
       return 2
@@ -151,6 +211,7 @@ main() {
   case "$cmd" in
     build) cmd_build "$@" ;;
     lint) cmd_lint ;;
+    invoke) cmd_invoke "$@" ;;
     all)
       cmd_lint
       cmd_build "$@"

@@ -55,8 +55,11 @@ def _sub(match: re.Match[str], params: dict[str, str]) -> str:
 def _ref(resource: str) -> str:
     """What !Ref of a resource gives: a queue's URL, a name or an id for the others."""
     name = f"stitchpress-{resource.lower()}-example"
-    if template()["Resources"][resource]["Type"] == "AWS::SQS::Queue":
+    kind = template()["Resources"][resource]["Type"]
+    if kind == "AWS::SQS::Queue":
         return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+    if kind == "AWS::CloudFront::Distribution":
+        return "E2QWRUHAPOMQZL"
     return name
 
 

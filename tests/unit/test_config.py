@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from stitchpress.config import Config, add_site_arguments, site_from_arguments
+from stitchpress.config import Config, ConfigError, add_site_arguments, site_from_arguments
 from stitchpress.model import SiteSettings
+from tests.deployed import LAYER, handler_location, lambda_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,3 +63,100 @@ def test_import_leaves_argparse_and_tomllib_to_the_local_commands() -> None:
     code = "import sys, stitchpress.config\nprint(sorted(m for m in ('argparse', 'tomllib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- Lambda mode: the template's variables, each checked once at cold start ----------------------
+
+
+def deployed_env(**changes: str | None) -> dict[str, str]:
+    """The publish function's environment as template.yaml deploys it, with `changes` (None
+    removes a variable)."""
+    env = lambda_env("PublishFunction")
+    for name, value in changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def test_the_deployed_environment_is_a_valid_lambda_config() -> None:
+    config = Config.from_env(deployed_env())
+    assert config.site.base_url == "https://d111111abcdef8.cloudfront.net"
+    assert config.idempotency_table  # the handler's idempotency store: from Config, not os.environ
+
+
+def test_lambda_mode_refuses_a_missing_site_url_naming_what_sets_it() -> None:
+    with pytest.raises(ConfigError) as e:
+        Config.from_env(deployed_env(SITE_URL=None))
+    message = str(e.value)
+    assert "SITE_URL is missing" in message
+    assert "Output SiteUrl" in message and "DomainName" in message
+    # Outside Lambda (no AWS_LAMBDA_FUNCTION_NAME), the local default stands.
+    local = Config.from_env(deployed_env(SITE_URL=None, AWS_LAMBDA_FUNCTION_NAME=None))
+    assert local.site.base_url == "http://localhost:8000"
+
+
+@pytest.mark.parametrize(
+    "url", ["d111111abcdef8.cloudfront.net", "ftp://blog.example.com", "https://", "https://x.example/?a=1"]
+)
+def test_lambda_mode_refuses_a_malformed_site_url(url: str) -> None:
+    with pytest.raises(ConfigError, match=r"SITE_URL is '.*': expected an absolute http\(s\) URL"):
+        Config.from_env(deployed_env(SITE_URL=url))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "source"),
+    [
+        ("IDEMPOTENCY_TABLE", None, "resource IdempotencyTable"),
+        ("DISTRIBUTION_ID", None, "Output DistributionId"),
+        ("DRAFTS_BUCKET", "Drafts_Bucket", "Output DraftsBucketName"),
+        ("INDEX_TABLE", "a b", "Output IndexTableName"),
+        ("MAX_DRAFT_BYTES", "2MB", "parameter MaxDraftBytes"),
+        ("INVALIDATION_PATH_LIMIT", "0", "parameter InvalidationPathLimit"),
+        ("SITE_LANGUAGE", "english!", "parameter SiteLanguage"),
+        ("SITE_TITLE", "", "parameter SiteTitle"),
+    ],
+)
+def test_lambda_mode_names_each_bad_variable_and_its_source(
+    name: str, value: str | None, source: str
+) -> None:
+    with pytest.raises(ConfigError) as e:
+        Config.from_env(deployed_env(**{name: value}))
+    problem = str(e.value).split(": ", 1)[1]
+    assert problem.startswith(f"{name} is ") and problem.endswith(f"{source})")
+
+
+def test_every_problem_in_one_message() -> None:
+    with pytest.raises(ConfigError) as e:
+        Config.from_env(deployed_env(SITE_URL="example.com", SITE_BUCKET=None, MAX_DRAFT_BYTES="-1"))
+    assert [p.split()[0] for p in str(e.value).split(": ", 1)[1].split("; ")] == [
+        "SITE_BUCKET",
+        "SITE_URL",
+        "MAX_DRAFT_BYTES",
+    ]
+
+
+def test_description_and_author_may_be_empty_in_lambda() -> None:
+    config = Config.from_env(deployed_env(SITE_DESCRIPTION="", SITE_AUTHOR=None))
+    assert config.site.description == "" and config.site.author is None
+
+
+def test_explicit_mode_overrides_detection() -> None:
+    env = deployed_env(SITE_URL=None, AWS_LAMBDA_FUNCTION_NAME=None)
+    with pytest.raises(ConfigError, match="SITE_URL is missing"):
+        Config.from_env(env, lambda_mode=True)
+    assert Config.from_env(deployed_env(SITE_URL=None), lambda_mode=False).site.base_url.startswith("http://")
+
+
+def test_a_bad_configuration_fails_the_cold_start() -> None:
+    """Imported as Lambda imports it, the publish function refuses to start (before any event),
+    with the one message; nothing is published with a localhost URL."""
+    code_dir, module, _ = handler_location("PublishFunction")
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
+    env = keep | deployed_env(SITE_URL=None) | {"PYTHONPATH": str(LAYER)}
+    proc = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], cwd=code_dir, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode != 0
+    assert "ConfigError: the publish function's configuration (Lambda): SITE_URL is missing" in proc.stderr

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .urls import quote_path
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_cloudfront import CloudFrontClient
 
 
 def invalidation_paths(changed_keys: Iterable[str], limit: int) -> list[str]:
@@ -33,7 +36,7 @@ def caller_reference(paths: list[str], batch_id: str) -> str:
 
 
 class Invalidator:
-    def __init__(self, cloudfront: Any, distribution_id: str, path_limit: int) -> None:
+    def __init__(self, cloudfront: CloudFrontClient, distribution_id: str, path_limit: int) -> None:
         self.cloudfront = cloudfront
         self.distribution_id = distribution_id
         self.path_limit = path_limit

@@ -8,9 +8,13 @@ and the publish function's environment (exactly what the function renders pages 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .config import Config
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_lambda import LambdaClient
 
 FUNCTION_LOGICAL_ID = "PublishFunction"
 # template.yaml Output -> the function's variable holding the same value.
@@ -46,7 +50,7 @@ def require(env: Mapping[str, str], source: str) -> Config:
     return Config.from_env(env)
 
 
-def stack_output(cloudformation: Any, stack_name: str, name: str) -> str | None:
+def stack_output(cloudformation: CloudFormationClient, stack_name: str, name: str) -> str | None:
     """One of the stack's Outputs (None when the stack has none of that name: deployed before it)."""
     try:
         stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -55,7 +59,9 @@ def stack_output(cloudformation: Any, stack_name: str, name: str) -> str | None:
     return next((o["OutputValue"] for o in stack.get("Outputs", []) if o["OutputKey"] == name), None)
 
 
-def stack_config(cloudformation: Any, lambda_client: Any, stack_name: str) -> Config:
+def stack_config(
+    cloudformation: CloudFormationClient, lambda_client: LambdaClient, stack_name: str
+) -> Config:
     """Read a stack's Outputs and its PublishFunction's environment."""
     error = cloudformation.exceptions.ClientError
     try:

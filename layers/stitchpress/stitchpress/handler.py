@@ -8,7 +8,6 @@ A raw S3 event is accepted too, for `sam local invoke -e events/s3-put.json`.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
@@ -20,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import parallel
+from .config import Config, ConfigError, in_lambda
 from .events import DraftChange, batch_id, is_test_event, read_s3_event
 from .image_publish import refresh_target
 from .publish import Outcome, Publisher
@@ -47,16 +47,24 @@ IDEMPOTENCY_KEY_PREFIX = "stitchpress.apply"
 
 
 @lru_cache(maxsize=1)
+def config() -> Config:
+    """The function's settings, read and checked once per execution environment."""
+    return Config.from_env()
+
+
+if in_lambda():
+    # A missing or malformed variable fails the cold start, naming it and what sets it in
+    # template.yaml, instead of the first draft (or a live site with a localhost URL).
+    config()
+
+
+@lru_cache(maxsize=1)
 def publisher() -> Publisher:
     """Built once per execution environment, on first use (keeps the import cheap)."""
     import boto3  # deferred: boto3 import is the bulk of the cold start
 
-    from .config import Config
-
     client = partial(boto3.session.Session().client, config=parallel.client_config())
-    return Publisher(
-        Config.from_env(), s3=client("s3"), dynamodb=client("dynamodb"), cloudfront=client("cloudfront")
-    )
+    return Publisher(config(), s3=client("s3"), dynamodb=client("dynamodb"), cloudfront=client("cloudfront"))
 
 
 @lru_cache(maxsize=1)
@@ -69,17 +77,18 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
         idempotent_function,
     )
 
-    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_TTL)
+    table = config().idempotency_table
+    if not table:  # optional for the local commands that build a Config, not for the handler
+        raise ConfigError("the publish function's configuration: IDEMPOTENCY_TABLE is missing")
+    idempotency_config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_TTL)
     # The publisher's DynamoDB client, not a new boto3 Session and client of the layer's own:
     # that would cost ~50 ms of every cold start (BENCHMARKS.md, "Handler cold start").
-    store = DynamoDBPersistenceLayer(
-        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=publisher().index.db
-    )
+    store = DynamoDBPersistenceLayer(table_name=table, boto3_client=publisher().index.db)
 
     @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="event",
         persistence_store=store,
-        config=config,
+        config=idempotency_config,
         key_prefix=IDEMPOTENCY_KEY_PREFIX,
     )
     def apply_once(event: dict[str, str], change: DraftChange, ran: list[bool]) -> dict[str, Any]:
@@ -87,12 +96,13 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
         outcome = apply(change)
         return {"key": outcome.key, "status": outcome.status, "url": outcome.url}
 
-    return apply_once, config
+    return apply_once, idempotency_config
 
 
 def reset() -> None:
     """Forget the clients built for this environment (the local stack and tests start new
     endpoints in one process; Lambda never needs this)."""
+    config.cache_clear()
     publisher.cache_clear()
     _idempotency.cache_clear()
 

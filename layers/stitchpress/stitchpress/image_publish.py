@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import clock
 from .config import require_env
@@ -34,6 +34,11 @@ from .images import (
 from .index import PostIndex, Stale
 from .media import MediaIndex, MediaStore
 from .storage import DRAFTS_PREFIX, DraftStore, NotFound
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 IMAGE_ENV_VARS: dict[str, str] = {
     "DRAFTS_BUCKET": "bucket writers upload drafts and their images to; reports go under reports/",
@@ -110,7 +115,7 @@ class ImageOutcome:
 
 
 class ImagePublisher:
-    def __init__(self, config: ImageConfig, s3: Any, dynamodb: Any, sqs: Any) -> None:
+    def __init__(self, config: ImageConfig, s3: S3Client, dynamodb: DynamoDBClient, sqs: SQSClient) -> None:
         self.config = config
         self.drafts = DraftStore(s3, config.drafts_bucket)
         self.media = MediaStore(s3, config.site_bucket)

@@ -28,14 +28,18 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import clock, parallel
 from .events import time_of
 from .model import PostSummary, Term
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 HOME = "home"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit
@@ -95,6 +99,13 @@ class Stale(Exception):
 
 def paths_attribute(order: str) -> str:
     return f"paths {order}"
+
+
+def returned_item(response: Mapping[str, object]) -> dict[str, Any]:
+    """The item a failed condition returned (ReturnValuesOnConditionCheckFailure=ALL_OLD, or a
+    transaction's cancellation reason); empty when there was none."""
+    item = response.get("Item")
+    return item if isinstance(item, dict) else {}
 
 
 def _head(item: dict[str, Any], order: str) -> Head:
@@ -193,7 +204,9 @@ _STATIC_KEY = {"pk": {"S": "SITE"}, "sk": {"S": "STATIC"}}
 
 
 class PostIndex:
-    def __init__(self, dynamodb: Any, table: str, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, dynamodb: DynamoDBClient, table: str, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.db = dynamodb
         self.table = table
         self.sleep = sleep
@@ -212,14 +225,14 @@ class PostIndex:
         try:
             item = self._set_head(source_key, order, kind, "#o < :t OR #o = :o", {":t": {"S": earliest}})
         except self.db.exceptions.ConditionalCheckFailedException as e:
-            held_item = e.response.get("Item", {})
+            held_item = returned_item(e.response)
             held = held_item.get("order", {}).get("S", "")
             if time_of(held) != earliest or not live():
                 raise Stale(source_key, _head(held_item, order).paths) from e
             try:
                 item = self._set_head(source_key, order, kind, "#o = :held", {":held": {"S": held}})
             except self.db.exceptions.ConditionalCheckFailedException as again:
-                raise Stale(source_key, _head(again.response.get("Item", {}), order).paths) from again
+                raise Stale(source_key, _head(returned_item(again.response), order).paths) from again
         return _head(item, order)
 
     def _set_head(
@@ -261,7 +274,7 @@ class PostIndex:
         paths = sorted(set(invalidated))
         names = {"#p": paths_attribute(order)}
         values: dict[str, Any] = {":p": {"SS": paths}}
-        key = {"TableName": self.table, "Key": _head_key(source_key)}
+        key: dict[str, Any] = {"TableName": self.table, "Key": _head_key(source_key)}
         if done:
             try:
                 self.db.update_item(
@@ -473,7 +486,8 @@ class PostIndex:
         if len(ops) > MAX_TRANSACTION_ITEMS:  # validation caps tags and categories well below this
             raise ValueError(f"a post touching {len(ops)} index items cannot be written atomically")
         try:
-            self.db.transact_write_items(TransactItems=ops)
+            # Built as plain dicts, read back below when a condition cancels the transaction.
+            self.db.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", ops))
         except self.db.exceptions.TransactionCanceledException as e:
             reasons = e.response.get("CancellationReasons", [])
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
@@ -486,7 +500,7 @@ class PostIndex:
                 ):
                     url = str(op["Put"]["Item"]["pk"]["S"]).removeprefix("URL#")
                     owner = (
-                        reason.get("Item", {}).get("owner", {}).get("S")
+                        returned_item(reason).get("owner", {}).get("S")
                         or self.url_owner(url)
                         or "another draft"
                     )

@@ -20,10 +20,13 @@ import contextlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import parallel
 from .fanout import RUNNING_STATES, STALE_SECONDS, Chunk, Job
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 JOB_KEY = {"pk": {"S": "JOB"}, "sk": {"S": "REBUILD"}}
 FINAL = "FINAL"
@@ -79,7 +82,7 @@ def _job(item: dict[str, Any]) -> Job:
 
 
 class JobStore:
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self.db = dynamodb
         self.table = table
 
@@ -92,7 +95,7 @@ class JobStore:
         then JobRunning names it."""
         stamp = _time(now)
         stale = _time(datetime.fromtimestamp(now.timestamp() - stale_after, UTC))
-        item = {
+        item: dict[str, Any] = {
             **JOB_KEY,
             "id": {"S": job_id},
             "state": {"S": "starting"},

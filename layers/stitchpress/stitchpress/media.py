@@ -29,7 +29,10 @@ from . import clock, parallel
 from .images import MEDIA_CACHE_CONTROL, MEDIA_PREFIX, Derivative, ImageInfo
 from .index import Stale
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
     from .markdown import RenderedBody
     from .pictures import ImageLookup
 
@@ -49,7 +52,7 @@ def _use_key(source_key: str, draft_key: str) -> dict[str, Any]:
 
 
 class MediaIndex:
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self.db = dynamodb
         self.table = table
 
@@ -178,7 +181,7 @@ def _info(item: dict[str, Any] | None) -> ImageInfo | None:
 class MediaStore:
     """Derivatives in the site bucket, under media/."""
 
-    def __init__(self, s3: Any, bucket: str) -> None:
+    def __init__(self, s3: S3Client, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from botocore.config import Config as BotocoreConfig
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -21,7 +24,7 @@ WORKERS = 16  # more than a publish's rounds need
 MAX_IN_FLIGHT = 2 * WORKERS
 
 
-def client_config() -> Any:
+def client_config() -> BotocoreConfig:
     """botocore settings for the clients a publish uses: a connection pool for every call in
     flight. With boto3's default of 10, the other calls open a connection each and drop it."""
     from botocore.config import Config  # deferred: keeps this module cheap to import

@@ -22,13 +22,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import clock
 from .events import DraftChange
 from .index import Stale, _head_key  # the event-order head PostIndex.claim keeps
 from .model import PostMeta
 from .schedule import Plan, due_key, parse_due_key, plan
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PENDING = "PENDING"
 SEPARATOR = "#"
@@ -90,7 +94,7 @@ def _due(item: dict[str, Any]) -> Due:
 
 
 class PendingIndex:
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self.db = dynamodb
         self.table = table
 
@@ -214,7 +218,8 @@ class PendingIndex:
 
     def _transact(self, ops: list[dict[str, Any]]) -> None:
         try:
-            self.db.transact_write_items(TransactItems=ops)
+            # Built as plain dicts, read back below when a condition cancels the transaction.
+            self.db.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", ops))
         except self.db.exceptions.TransactionCanceledException as e:
             if any(
                 r.get("Code") == "ConditionalCheckFailed" for r in e.response.get("CancellationReasons", [])

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import clock, media, parallel, schedule
 from .cdn import Invalidator
@@ -38,6 +38,11 @@ from .plan import Change, Neighbours, beside, listing_path, nearest
 from .render import Renderer
 from .storage import DraftObject, DraftStore, NotFound, Page, SiteStore
 from .urls import absolute
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_cloudfront import CloudFrontClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,9 @@ class Outcome:
 
 
 class Publisher:
-    def __init__(self, config: Config, s3: Any, dynamodb: Any, cloudfront: Any) -> None:
+    def __init__(
+        self, config: Config, s3: S3Client, dynamodb: DynamoDBClient, cloudfront: CloudFrontClient
+    ) -> None:
         self.config = config
         self.drafts = DraftStore(s3, config.drafts_bucket)
         self.site = SiteStore(s3, config.site_bucket)

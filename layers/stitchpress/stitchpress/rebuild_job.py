@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import clock, fanout, parallel
 from .fanout import Chunk, Job
@@ -30,6 +30,10 @@ from .plan import Neighbours
 from .publish import MAX_RENDER_ATTEMPTS, Publisher
 from .storage import Page, rebuild_report_key
 
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
 log = logging.getLogger(__name__)
 
 MAX_SEND_BATCH = 10  # SQS SendMessageBatch's limit
@@ -39,7 +43,7 @@ Record = Callable[[list[str]], None]
 
 
 class Rebuilds:
-    def __init__(self, publisher: Publisher, jobs: JobStore, sqs: Any, queue_url: str) -> None:
+    def __init__(self, publisher: Publisher, jobs: JobStore, sqs: SQSClient, queue_url: str) -> None:
         self.publisher = publisher
         self.jobs = jobs
         self.sqs = sqs
@@ -76,7 +80,9 @@ class Rebuilds:
         def send(batch: list[Chunk]) -> None:
             pending = [str(c.number) for c in batch]
             for _ in range(SEND_ATTEMPTS):
-                entries = [{"Id": n, "MessageBody": bodies[n]} for n in pending]
+                entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                    {"Id": n, "MessageBody": bodies[n]} for n in pending
+                ]
                 resp = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
                 pending = [f["Id"] for f in resp.get("Failed", [])]
                 if not pending:
@@ -190,7 +196,7 @@ def new_job_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(4)
 
 
-def start(jobs: JobStore, sqs: Any, queue_url: str, *, posts: bool, job_id: str | None = None) -> Job:
+def start(jobs: JobStore, sqs: SQSClient, queue_url: str, *, posts: bool, job_id: str | None = None) -> Job:
     """Record a new job (JobRunning when one runs) and send its start message to the queue."""
     job = jobs.start(job_id or new_job_id(), posts=posts, now=clock.now())
     try:

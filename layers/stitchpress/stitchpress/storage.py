@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import parallel
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_s3 import S3Client
 
 REPORTS_PREFIX = "reports/"
 THEME_PREFIX = "theme/"
@@ -49,13 +52,13 @@ def _not_found(error: Any) -> bool:
     return _error_code(error) in {"NoSuchKey", "404", "NoSuchVersion", "NotFound"}
 
 
-def _version_id(resp: dict[str, Any]) -> str | None:
+def _version_id(resp: Mapping[str, Any]) -> str | None:
     version = resp.get("VersionId")
     return str(version) if version not in (None, "null") else None  # "null": unversioned
 
 
 class DraftStore:
-    def __init__(self, s3: Any, bucket: str) -> None:
+    def __init__(self, s3: S3Client, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
         self._theme_cache: dict[str, tuple[str, str | None]] = {}  # key -> (ETag, source)
@@ -138,7 +141,9 @@ class DraftStore:
         return out
 
     def _theme_file(self, key: str, size: int) -> str | None:
-        kwargs = {"Range": f"bytes=0-{THEME_FILE_MAX_BYTES}"} if size > THEME_FILE_MAX_BYTES else {}
+        kwargs: dict[str, Any] = (
+            {"Range": f"bytes=0-{THEME_FILE_MAX_BYTES}"} if size > THEME_FILE_MAX_BYTES else {}
+        )
         data = self.s3.get_object(Bucket=self.bucket, Key=key, **kwargs)["Body"].read()
         try:
             return str(data.decode("utf-8", errors="replace" if kwargs else "strict"))
@@ -171,7 +176,7 @@ class SiteStore:
     """The public site bucket. Writes are skipped when the bytes are already there, so unchanged
     pages are neither rewritten nor invalidated."""
 
-    def __init__(self, s3: Any, bucket: str) -> None:
+    def __init__(self, s3: S3Client, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
 

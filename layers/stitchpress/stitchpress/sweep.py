@@ -17,11 +17,15 @@ import math
 import os
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .events import scheduled_event
 from .pending import Due, PendingIndex
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 SQS_BATCH = 10  # SendMessageBatch's limit
 MAX_DELAY = 900  # seconds: SQS's DelaySeconds limit
@@ -40,7 +44,9 @@ def delay_seconds(due: datetime, now: datetime) -> int:
     return max(0, min(MAX_DELAY, math.ceil((due - now).total_seconds())))
 
 
-def sweep(pending: PendingIndex, sqs: Any, queue_url: str, now: datetime, lookahead: float = 0) -> list[Due]:
+def sweep(
+    pending: PendingIndex, sqs: SQSClient, queue_url: str, now: datetime, lookahead: float = 0
+) -> list[Due]:
     """Send every entry due by `now` + `lookahead` seconds; the entries sent, earliest first."""
     if not 0 <= lookahead <= MAX_DELAY:
         raise ValueError(f"lookahead must be 0-{MAX_DELAY} seconds (SQS's longest delay), got {lookahead}")
@@ -68,7 +74,7 @@ def sweep(pending: PendingIndex, sqs: Any, queue_url: str, now: datetime, lookah
 
 
 @lru_cache(maxsize=1)
-def _clients() -> tuple[Any, Any]:
+def _clients() -> tuple[DynamoDBClient, SQSClient]:
     import boto3  # deferred, as in the publish handler
 
     session = boto3.session.Session()

@@ -14,10 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .stack import Stack
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 REGION = "us-east-1"
 DEFAULT_SWEEP_SECONDS = 5.0  # the local stand-in for the SweepFunction's rate(1 minute)
@@ -180,7 +185,7 @@ class QueueWorker:
     def __init__(
         self,
         stack: Stack,
-        sqs: Any,
+        sqs: SQSClient,
         handler: Handler,
         *,
         batch_size: int = 10,
@@ -279,7 +284,7 @@ class Sweeper:
     """Runs the sweep every `interval` seconds, as the SweepFunction's rate(1 minute) schedule
     does on AWS; it looks ahead one interval, so a post goes live at its second here too."""
 
-    def __init__(self, stack: Stack, ddb: Any, sqs: Any, interval: float) -> None:
+    def __init__(self, stack: Stack, ddb: DynamoDBClient, sqs: SQSClient, interval: float) -> None:
         from ..pending import PendingIndex
 
         if not 0 < interval <= 900:
@@ -318,7 +323,7 @@ class Sweeper:
                 self.errors.append(e)
 
 
-def serve_site(s3: Any, bucket: str, port: int = 0) -> ThreadingHTTPServer:
+def serve_site(s3: S3Client, bucket: str, port: int = 0) -> ThreadingHTTPServer:
     """Serve the site bucket on 127.0.0.1, mapping /path/ to /path/index.html as the
     CloudFront Function does, and answering 404 with /404.html."""
 

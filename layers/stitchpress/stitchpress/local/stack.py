@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..image_publish import ImageConfig
 from ..images import NOTIFICATION_SUFFIXES
 from ..model import SiteSettings
+
+if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
+    from boto3.session import Session
+    from mypy_boto3_dynamodb.type_defs import KeySchemaElementTypeDef
+    from mypy_boto3_s3.literals import EventType
+    from mypy_boto3_s3.type_defs import FilterRuleTypeDef, QueueConfigurationTypeDef
+    from mypy_boto3_sqs import SQSClient
 
 # Logical id in template.yaml -> resource type created here.
 RESOURCES: dict[str, str] = {
@@ -29,10 +36,13 @@ RESOURCES: dict[str, str] = {
     "RebuildDeadLetterQueue": "AWS::SQS::Queue",
     "Distribution": "AWS::CloudFront::Distribution",
 }
-INDEX_KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
-IDEMPOTENCY_KEY_SCHEMA = [{"AttributeName": "id", "KeyType": "HASH"}]
+INDEX_KEY_SCHEMA: list[KeySchemaElementTypeDef] = [
+    {"AttributeName": "pk", "KeyType": "HASH"},
+    {"AttributeName": "sk", "KeyType": "RANGE"},
+]
+IDEMPOTENCY_KEY_SCHEMA: list[KeySchemaElementTypeDef] = [{"AttributeName": "id", "KeyType": "HASH"}]
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
-NOTIFICATION_EVENTS = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+NOTIFICATION_EVENTS: list[EventType] = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
 NOTIFICATION_PREFIX = "drafts/"
 DRAFT_SUFFIXES = (".md", ".markdown")  # events.DRAFT_SUFFIXES; one notification each
 MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
@@ -82,7 +92,7 @@ class Stack:
         }
 
 
-def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | None = None) -> Stack:
+def create_stack(session: Session, *, name: str = STACK_NAME, site: SiteSettings | None = None) -> Stack:
     s3 = session.client("s3")
     sqs = session.client("sqs")
     ddb = session.client("dynamodb")
@@ -110,36 +120,8 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
         Bucket=drafts,
         NotificationConfiguration={
             "QueueConfigurations": [
-                *(
-                    {
-                        "QueueArn": queue_arn,
-                        "Events": NOTIFICATION_EVENTS,
-                        "Filter": {
-                            "Key": {
-                                "FilterRules": [
-                                    {"Name": "prefix", "Value": NOTIFICATION_PREFIX},
-                                    {"Name": "suffix", "Value": suffix},
-                                ]
-                            }
-                        },
-                    }
-                    for suffix in DRAFT_SUFFIXES
-                ),
-                *(
-                    {
-                        "QueueArn": image_arn,
-                        "Events": NOTIFICATION_EVENTS,
-                        "Filter": {
-                            "Key": {
-                                "FilterRules": [
-                                    {"Name": "prefix", "Value": NOTIFICATION_PREFIX},
-                                    {"Name": "suffix", "Value": suffix},
-                                ]
-                            }
-                        },
-                    }
-                    for suffix in NOTIFICATION_SUFFIXES
-                ),
+                *(_notification(queue_arn, suffix) for suffix in DRAFT_SUFFIXES),
+                *(_notification(image_arn, suffix) for suffix in NOTIFICATION_SUFFIXES),
             ]
         },
     )
@@ -211,7 +193,16 @@ def create_stack(session: Any, *, name: str = STACK_NAME, site: SiteSettings | N
     )
 
 
-def _queue_with_dlq(sqs: Any, name: str, visibility_timeout: int) -> tuple[str, str, str]:
+def _notification(queue_arn: str, suffix: str) -> QueueConfigurationTypeDef:
+    """Objects under drafts/ ending in `suffix`, created or removed, notify the queue."""
+    rules: list[FilterRuleTypeDef] = [
+        {"Name": "prefix", "Value": NOTIFICATION_PREFIX},
+        {"Name": "suffix", "Value": suffix},
+    ]
+    return {"QueueArn": queue_arn, "Events": NOTIFICATION_EVENTS, "Filter": {"Key": {"FilterRules": rules}}}
+
+
+def _queue_with_dlq(sqs: SQSClient, name: str, visibility_timeout: int) -> tuple[str, str, str]:
     """(queue URL, dead-letter queue URL, queue ARN) of a queue with its redrive policy."""
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = _arn(sqs, dlq_url)
@@ -227,7 +218,7 @@ def _queue_with_dlq(sqs: Any, name: str, visibility_timeout: int) -> tuple[str, 
     return queue_url, dlq_url, _arn(sqs, queue_url)
 
 
-def _arn(sqs: Any, url: str) -> str:
+def _arn(sqs: SQSClient, url: str) -> str:
     return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
@@ -282,7 +273,7 @@ def cloudformation_template(stack: Stack, function_code: str) -> dict[str, Any]:
     }
 
 
-def register_stack(session: Any, stack: Stack, name: str = STACK_NAME) -> None:
+def register_stack(session: Session, stack: Stack, name: str = STACK_NAME) -> None:
     """Create the CloudFormation stack `stitchpress rebuild --stack/--endpoint` reads.
 
     Costs moto's CloudFormation import (seconds: it loads every service it can create), so only
