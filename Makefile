@@ -27,9 +27,10 @@ build:
 
 # Run the PublishFunction on an event as Lambda runs it (built for this machine, under the Lambda
 # Runtime Interface Emulator, against an embedded stack): make invoke EVENT=events/s3-put.json
+# [DRAFT=my-post.md: the draft to upload as the event's key, instead of examples/drafts/].
 invoke: $(STAMP)
 	@[ -n "$(EVENT)" ] || { echo "usage: make invoke EVENT=events/s3-put.json (or any events/*.json)" >&2; exit 2; }
-	scripts/sam.sh invoke $(EVENT)
+	scripts/sam.sh invoke $(EVENT) $(if $(DRAFT),--draft $(DRAFT))
 
 # Benchmarks (installs hugo and pelican for the comparisons); `bench/run.sh --quick` for a fast check.
 bench: $(STAMP)

@@ -148,10 +148,18 @@ cmd_invoke() {
   esac
   rie="$("$TOOLS/sam/bin/python" -c 'import os, samcli; print(os.path.dirname(samcli.__file__))')/local/rapid/aws-lambda-rie-$rie_arch"
   [[ -x "$rie" ]] || { log "no emulator at $rie (aws-sam-cli $SAM_VERSION)"; return 1; }
-  # Built every time, as `sam build && sam local invoke` would (sam's --cached keeps nothing for
-  # a build of one function).
-  timed "sam build PublishFunction for $machine" quiet env LAYER_ARCH="$machine" "$SAM" build PublishFunction \
-    --template-file "$TEMPLATE" --build-dir "$INVOKE_DIR" || return 1
+  # Built again only when its sources change (sam's --cached keeps nothing for a build of one
+  # function): a digest of every file the build reads, and the architecture.
+  local digest
+  digest="$machine $(find "$TEMPLATE" functions/publish layers/stitchpress -type f \
+    -not -path '*/__pycache__/*' -not -path '*.egg-info/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum)"
+  if [[ -f "$INVOKE_DIR/.sources" && "$(cat "$INVOKE_DIR/.sources")" == "$digest" ]]; then
+    log "PublishFunction for $machine: built already, no source changed since"
+  else
+    timed "sam build PublishFunction for $machine" quiet env LAYER_ARCH="$machine" "$SAM" build PublishFunction \
+      --template-file "$TEMPLATE" --build-dir "$INVOKE_DIR" || return 1
+    echo "$digest" >"$INVOKE_DIR/.sources"
+  fi
   # Beside the build, not in it: sam build empties its --build-dir.
   local runtime=".aws-sam/invoke-runtime-$machine" wanted="scripts/invoke-requirements.txt"
   if ! cmp -s "$wanted" "$runtime/.installed" 2>/dev/null; then
@@ -202,9 +210,10 @@ main() {
   local cmd="${1:-all}"
   shift || true
   case "$cmd" in
-    install | build | lint | all | sam | invoke) timed "tools install" cmd_install ;;
+    install | build | lint | all | sam) timed "tools install" cmd_install ;;
+    invoke) mkdir -p "$TOOLS" && timed "SAM CLI install" install_one sam "aws-sam-cli==$SAM_VERSION" ;; # no checkov
     *)
-      sed -n '2,9p' "$0" >&2
+      sed -n '2,11p' "$0" >&2
       return 2
       ;;
   esac

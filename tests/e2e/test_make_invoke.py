@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +52,8 @@ def listed(stdout: str, heading: str) -> list[str]:
     return out
 
 
+# On a fresh machine the first run also installs the SAM CLI (scripts/sam.sh, ~1 min).
+@pytest.mark.timeout(900)
 def test_make_invoke_runs_the_function_on_the_sqs_event_and_publishes_the_post() -> None:
     result = make("invoke EVENT=events/sqs-s3-put.json")
     assert result.returncode == 0, result.stdout + result.stderr[-5000:]
@@ -69,6 +72,21 @@ def test_make_invoke_runs_the_function_on_the_sqs_event_and_publishes_the_post()
     assert "Memory Size: 1024 MB" in result.stderr
     assert '"function_name":"PublishFunction"' in result.stderr
     assert '"cold_start":true' in result.stderr
+
+
+def test_make_invoke_with_a_rejected_draft_publishes_nothing_and_shows_the_error(tmp_path: Path) -> None:
+    # The build of the test above is reused (no source changed): this run costs seconds.
+    draft = tmp_path / "post.md"
+    draft.write_text('---\ntitle: "Broken"\ndate: 21/09/2025\n---\n\nBody.\n')
+    result = make(f"invoke EVENT=events/s3-put.json DRAFT={draft}")
+    assert result.returncode == 0, result.stdout + result.stderr[-5000:]  # the function did its job
+    (outcome,) = response(result.stdout)["outcomes"]
+    assert outcome["status"] == "rejected"
+    assert (
+        'report drafts/2025-09-21-meta-ai-investment.md: rejected drafts/2025-09-21-meta-ai-investment.md:3: date: cannot parse "21/09/2025"'
+        in result.stdout
+    )
+    assert listed(result.stdout, "site objects written") == []
 
 
 def test_make_invoke_without_an_event_says_how_to_call_it() -> None:

@@ -91,10 +91,11 @@ def aws() -> Iterator[Aws]:
         stack = create_stack(session)
         saved = dict(os.environ)
         os.environ.update({**stack.image_config.to_env(), **stack.config.to_env()})
-        from stitchpress import handler, image_handler
+        from stitchpress import handler, image_handler, search_job
 
         handler.reset()
         image_handler.reset()
+        search_job.reset()
         try:
             yield Aws(
                 stack,
@@ -107,5 +108,6 @@ def aws() -> Iterator[Aws]:
         finally:
             handler.reset()
             image_handler.reset()
+            search_job.reset()
             os.environ.clear()
             os.environ.update(saved)

@@ -45,9 +45,20 @@ def test_no_script_reaches_any_page_or_the_feed(aws: Aws) -> None:
     # post, home, month, 4 tags, 1 category, 3 overviews, 404 — every kind of page was written
     assert "2025/09/21/hostile/index.html" in pages
     assert len([k for k in pages if k.startswith("tags/") and k != "tags/index.html"]) == len(TAG_NAMES)
+    # The search page runs Pagefind's UI and the theme's search.js: exactly those two same-origin
+    # files, no inline script (the CSP allows scripts on /search/ only: test_template_search).
+    search_scripts = (
+        '<script src="/pagefind/pagefind-ui.js" defer></script>',
+        '<script src="/assets/search.js" defer></script>',
+    )
     for key in pages:
+        html = objects[key].decode()
+        if key == "search/index.html":
+            assert all(html.count(tag) == 1 for tag in search_scripts), html
+            for tag in search_scripts:
+                html = html.replace(tag, "")
         try:
-            assert_safe_html(objects[key].decode())
+            assert_safe_html(html)
         except AssertionError as e:
             raise AssertionError(f"{key}: {e}") from e
     post = objects["2025/09/21/hostile/index.html"].decode()

@@ -104,3 +104,22 @@ def test_an_event_matches_the_draft_it_left() -> None:
     assert moto_put.matches((None, "e2")) and not moto_put.matches(("v3", "e3"))
     delete = DraftChange("b", "drafts/x.md", "delete")
     assert delete.matches(None) and not delete.matches(("v2", "e2"))
+
+
+def test_an_sqs_records_nested_s3_event_reads_as_the_raw_event() -> None:
+    """The handler passes Powertools' decoded_nested_s3_event; moto's shape (no sequencer or
+    versionId, the whole key quote_plus'd) reads the same through it."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from stitchpress.events import read_s3_event
+
+    event = load("s3-put.json")
+    obj = event["Records"][0]["s3"]["object"]
+    obj.pop("sequencer", None)
+    obj.pop("versionId", None)
+    obj["key"] = "drafts%2F2025-09-21-a+b.md"
+    record = SQSRecord({"messageId": "m-1", "body": json.dumps(event)})
+    nested = read_s3_event(record.decoded_nested_s3_event)
+    assert nested == read_s3_event(event)
+    [change] = nested[0]
+    assert (change.key, change.sequencer, change.version_id) == ("drafts/2025-09-21-a b.md", None, None)

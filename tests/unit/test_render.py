@@ -568,9 +568,10 @@ def test_robots_txt_points_at_sitemap() -> None:
 # --- assets ----------------------------------------------------------------------------------
 
 
-def test_static_assets_is_one_stylesheet_with_highlighting() -> None:
+def test_static_assets_are_one_stylesheet_with_highlighting_and_the_search_script() -> None:
     assets = static_assets()
-    assert list(assets) == [STYLESHEET_PATH]
+    assert list(assets) == [STYLESHEET_PATH, "/assets/search.js"]
+    assert b"PagefindUI" in assets["/assets/search.js"]
     css = assets[STYLESHEET_PATH].decode()
     for needle in ("prefers-color-scheme: dark", "@media print", ".highlight .k", "Hiragino", ".align-right"):
         assert needle in css

@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote_plus, unquote_plus
 
 from .storage import DRAFTS_PREFIX
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 
 SEQUENCER_WIDTH = 40
 TIE = "#"  # in a time order: what follows tells apart two events of the same time
@@ -93,9 +96,7 @@ def is_draft_key(key: str) -> bool:
     return key.startswith(DRAFTS_PREFIX) and key.endswith(DRAFT_SUFFIXES) and "/../" not in key
 
 
-def changes_from_s3_event(
-    event: Mapping[str, Any], accept: Callable[[str], bool] = is_draft_key
-) -> list[DraftChange]:
+def changes_from_s3_event(event: object, accept: Callable[[str], bool] = is_draft_key) -> list[DraftChange]:
     """The changes in an S3 event of the keys `accept`s (drafts; the image function: images).
     Records for other keys or event kinds are dropped, and so are malformed ones
     (read_s3_event says why)."""
@@ -103,16 +104,20 @@ def changes_from_s3_event(
 
 
 def read_s3_event(
-    event: Any, accept: Callable[[str], bool] = is_draft_key
+    event: object, accept: Callable[[str], bool] = is_draft_key
 ) -> tuple[list[DraftChange], list[str]]:
     """(the changes in an S3 event of the keys `accept`s, why each malformed record was
-    dropped). Records for other keys or event kinds are dropped quietly: they are not for us."""
-    records = event.get("Records") if isinstance(event, Mapping) else None
-    if not isinstance(records, list):
+    dropped). `event`: Powertools' S3Event (an SQS record's decoded_nested_s3_event) or the raw
+    event. Records for other keys or event kinds are dropped quietly: they are not for us."""
+    # Deferred: the sweep imports this module and never reads an S3 event.
+    from aws_lambda_powertools.utilities.data_classes import S3Event
+
+    raw = event.raw_event if isinstance(event, S3Event) else event
+    if not isinstance(raw, dict) or not isinstance(raw.get("Records"), list):
         return [], ["not an S3 event (no Records list)"]
     out: list[DraftChange] = []
     problems: list[str] = []
-    for i, record in enumerate(records):
+    for i, record in enumerate(S3Event(raw).records):
         try:
             change = _change(record, accept)
         except (KeyError, TypeError, AttributeError, ValueError) as e:
@@ -123,7 +128,8 @@ def read_s3_event(
     return out, problems
 
 
-def _change(record: Mapping[str, Any], accept: Callable[[str], bool]) -> DraftChange | None:
+def _change(record: S3EventRecord, accept: Callable[[str], bool]) -> DraftChange | None:
+    # .get where S3 or moto may leave a field out (moto: no sequencer, no versionId).
     if record.get("eventSource") not in (S3_SOURCE, SCHEDULE_SOURCE):
         return None
     name = str(record.get("eventName", ""))
@@ -134,18 +140,17 @@ def _change(record: Mapping[str, Any], accept: Callable[[str], bool]) -> DraftCh
         kind = "delete"
     else:
         return None
-    s3 = record["s3"]
-    obj = s3["object"]
+    obj = record.s3.get_object
     # S3 URL-encodes keys in events, spaces as "+" (moto encodes "/" too).
-    key = unquote_plus(obj["key"])
+    key = unquote_plus(obj.key)
     if not accept(key):
         return None
     return DraftChange(
-        bucket=str(s3["bucket"]["name"]),
+        bucket=str(record.s3.bucket.name),
         key=key,
         kind=kind,
-        version_id=obj.get("versionId") or None,
-        etag=(obj.get("eTag") or None),
+        version_id=obj.version_id or None,
+        etag=obj.etag or None,
         sequencer=obj.get("sequencer") or None,
         event_time=str(record.get("eventTime", "")),
         **_scheduled(record),

@@ -7,7 +7,6 @@ A raw S3 event is accepted too, for `sam local invoke -e events/s3-put.json`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
@@ -175,7 +174,7 @@ def _skip(reason: str, **keys: Any) -> None:
 def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     message_id = record.message_id
     try:
-        body = json.loads(record.body)
+        body = record.json_body
     except (TypeError, ValueError) as e:
         return _skip(f"the message body is not JSON ({e})", message_id=message_id)
     if isinstance(body, dict) and is_test_event(body):
@@ -184,7 +183,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     if target is not None:
         refresh(target)
         return None
-    changes, problems = read_s3_event(body)
+    changes, problems = read_s3_event(record.decoded_nested_s3_event if isinstance(body, dict) else body)
     for problem in problems:
         _skip(problem, message_id=message_id)
     for change in changes:

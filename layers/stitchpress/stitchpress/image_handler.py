@@ -7,13 +7,13 @@ writes the same derivatives and record again, so redeliveries need no idempotenc
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -48,7 +48,7 @@ def reset() -> None:
     publisher.cache_clear()
 
 
-def apply_event(event: dict[str, Any]) -> list[ImageOutcome]:
+def apply_event(event: S3Event | dict[str, Any]) -> list[ImageOutcome]:
     outcomes = []
     for change in changes_from_s3_event(event, accept=is_image_source_key):
         outcome = publisher().apply(change)
@@ -68,9 +68,8 @@ def apply_event(event: dict[str, Any]) -> list[ImageOutcome]:
 
 
 def record_handler(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if not is_test_event(body):
-        apply_event(body)
+    if not is_test_event(record.json_body):
+        apply_event(record.decoded_nested_s3_event)
 
 
 @logger.inject_lambda_context(clear_state=True)

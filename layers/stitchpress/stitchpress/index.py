@@ -19,6 +19,8 @@ One table (pk, sk), four kinds of item:
 - archive     pk="ARCHIVE"            sk="<month listing>"  the month's posts (url, title, date,
               language) as compact JSON, kept for /archives/ so that page is one Query, not one
               per month; written with the month listing's version `v` it was read at
+- search      pk="SEARCH"             the posts' plain text and the "search is due" mark, written
+              in the same transactions as the posts (stitchpress.search_store)
 Listings are "home", "tag/<key>", "category/<key>" and "month/<yyyy>/<mm>".
 """
 
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from . import clock, parallel
+from . import clock, parallel, search_store
 from .events import time_of
 from .model import PostSummary, Term
 
@@ -352,11 +354,13 @@ class PostIndex:
         old: IndexedPost | None,
         order: str,
         olds: Iterable[PostSummary] = (),
+        search_text: bytes | None = None,
     ) -> None:
         """Write the post and its memberships, remove stale memberships, and bump every touched
         listing's version and count — atomically, and only if no newer event claimed the draft.
         `olds` (earlier versions still to be taken off the site) and `old` are recorded on the
-        head item as the unfinished change."""
+        head item as the unfinished change. `search_text` (search.pack) is kept for the search
+        job, which the same transaction marks due."""
         new = listings_of(post)
         old_names = listings_of(old.summary) if old else {}
         if old is not None and old.summary == post:
@@ -411,6 +415,8 @@ class PostIndex:
         for name in sorted(set(new) | set(old_names)):
             delta = (name in new) - (name in old_names)
             ops.append(self._bump(name, new.get(name) or old_names.get(name, ""), delta))
+        if search_text is not None:
+            ops += search_store.put_ops(self.table, post, search_text, clock.now())
         self._transact(ops)
 
     def remove_post(self, old: IndexedPost, order: str, olds: Iterable[PostSummary] = ()) -> None:
@@ -435,6 +441,7 @@ class PostIndex:
                 }
             )
             ops.append(self._bump(name, names[name], -1))
+        ops += search_store.delete_ops(self.table, old.summary.source_key, clock.now())
         self._transact(ops)
 
     def _own(self, url: str, source_key: str) -> dict[str, Any]:

@@ -252,12 +252,14 @@ class Pages:
         return out
 
     def static_pages(self) -> list[Page]:
-        """The stylesheet, 404 page and robots.txt: they change only with a deploy or the theme."""
+        """The stylesheet, 404 and search pages and robots.txt: they change only with a deploy or
+        the theme."""
         out = [
             page(object_key(path), data, _content_type(path), ASSET_CACHE_CONTROL)
             for path, data in static_assets().items()
         ]
         out.append(page("404.html", self.renderer.not_found_page().encode(), HTML))
+        out.append(page("search/index.html", self.renderer.search_page().encode(), HTML))
         out.append(page("robots.txt", self.renderer.robots_txt().encode(), "text/plain; charset=utf-8"))
         return out
 
@@ -271,6 +273,8 @@ def _updated(posts: list[PostSummary]) -> datetime:
 def _content_type(path: str) -> str:
     if path.endswith(".css"):
         return "text/css; charset=utf-8"
+    if path.endswith(".js"):
+        return "text/javascript; charset=utf-8"
     if path.endswith(".svg"):
         return "image/svg+xml"
     return "application/octet-stream"

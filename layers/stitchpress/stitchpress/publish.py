@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import clock, media, parallel, schedule
+from . import clock, media, parallel, schedule, search
 from .cdn import Invalidator
 from .config import Config
 from .events import DraftChange
@@ -204,7 +204,14 @@ class Publisher:
         state = {"version_id": draft.version_id or "", "etag": draft.etag, "order": change.order}
         state.update(media.state_of(compiled.body))
         try:
-            self.index.save_post(compiled.summary, state, old, change.order, head.olds)
+            self.index.save_post(
+                compiled.summary,
+                state,
+                old,
+                change.order,
+                head.olds,
+                search_text=search.pack(search.text_of(compiled.body.html)),
+            )
         except UrlTaken as taken:
             rejection = [Message("error", _taken(taken), line=_line_of(draft.data, "slug"), field="slug")]
             changed = self._complete(change, head)

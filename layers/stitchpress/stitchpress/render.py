@@ -54,6 +54,8 @@ JSON_FEED_PATH = "/feed.json"  # JSON Feed 1.1 beside the Atom feed
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 SITEMAP_PATH = "/sitemap.xml"  # the sitemap index robots.txt points to
 ARCHIVE_PATH = "/archives/"
+SEARCH_PATH = "/search/"
+SEARCH_SCRIPT_PATH = "/assets/search.js"
 TAGS_PATH = "/tags/"
 CATEGORIES_PATH = "/categories/"
 TOC_MIN_HEADINGS = 3
@@ -117,6 +119,8 @@ _STRINGS: dict[str, dict[str, str]] = {
         "n_posts": "{n} posts",
         "n_post": "1 post",
         "n_more": "{n} more posts",
+        "search": "Search",
+        "search_needs_js": "Search runs in your browser and needs JavaScript.",
     },
     "ja": {
         "skip": "本文へ移動",
@@ -144,6 +148,8 @@ _STRINGS: dict[str, dict[str, str]] = {
         "n_posts": "{n}件",
         "n_post": "1件",
         "n_more": "ほか{n}件",
+        "search": "検索",
+        "search_needs_js": "検索はブラウザーで動くため、JavaScript が必要です。",
     },
 }
 
@@ -162,8 +168,9 @@ class PageNav(Protocol):
 
 
 def static_assets() -> dict[str, bytes]:
-    """Site path -> bytes of every static file the theme needs (one stylesheet)."""
-    return {STYLESHEET_PATH: _stylesheet()}
+    """Site path -> bytes of every static file the theme needs: one stylesheet, and the search
+    page's script (no inline script: the site's CSP forbids it)."""
+    return {STYLESHEET_PATH: _stylesheet(), SEARCH_SCRIPT_PATH: (_TEMPLATE_DIR / "search.js").read_bytes()}
 
 
 @cache
@@ -296,6 +303,7 @@ class Renderer:
             "feed_href": FEED_PATH,
             "json_feed_href": JSON_FEED_PATH,
             "archive_href": quote_path(ARCHIVE_PATH),
+            "search_href": SEARCH_PATH,
             "tags_href": quote_path(TAGS_PATH),
             "categories_href": quote_path(CATEGORIES_PATH),
             "home_url": absolute(site.base_url, "/"),
@@ -519,6 +527,22 @@ class Renderer:
         title = _ui(lang)["not_found"]
         head = self._head(lang=lang, title=f"{title} | {site.title}", og_title=title, noindex=True)
         return self._render("404.html", lang=lang, head=head, title=title)
+
+    def search_page(self) -> str:
+        """/search/: Pagefind's UI over the index the search job writes under /pagefind/."""
+        site = self.site
+        lang = site.language
+        title = _ui(lang)["search"]
+        head = self._head(
+            lang=lang,
+            title=f"{title} | {site.title}",
+            og_title=title,
+            canonical=absolute(site.base_url, SEARCH_PATH),
+            noindex=True,
+        )
+        return self._render(
+            "search.html", lang=lang, head=head, title=title, search_script=SEARCH_SCRIPT_PATH
+        )
 
     def feed(
         self,

@@ -8,10 +8,17 @@ post early (if its clock is behind, it holds the post once more and the next swe
 An entry is removed only after SQS accepted its message; a sweep that fails midway leaves the
 rest for the next one, and a message sent twice is applied once (the publish is idempotent on
 the draft change and its due time). functions/sweep/app.py re-exports `handler`.
+
+The sweep also starts the search job (stitchpress.search_job): when the publishes that marked
+search dirty have been quiet for SEARCH_QUIET_SECONDS (or the first of them is
+SEARCH_LONGEST_SECONDS old), it sends one message to the search queue and then clears the mark,
+unless a publish came in between (then a later sweep starts another job). A burst of publishes
+therefore costs one index build, not one per post.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -22,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from . import clock
 from .events import scheduled_event
 from .pending import Due, PendingIndex
+from .search import due as search_is_due
+from .search_store import SearchStore
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -30,12 +39,17 @@ if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in
 SQS_BATCH = 10  # SendMessageBatch's limit
 MAX_DELAY = 900  # seconds: SQS's DelaySeconds limit
 DEFAULT_LOOKAHEAD = 60  # seconds: the schedule's rate, so each entry is sent by the sweep before it
+DEFAULT_SEARCH_QUIET = 30  # seconds without a publish before the search index is rebuilt
+DEFAULT_SEARCH_LONGEST = 300  # seconds: the longest a publish waits for search in a long burst
 
 # The sweep function's environment (template.yaml sets exactly these; tests/unit/test_template.py).
 ENV_VARS: dict[str, str] = {
     "INDEX_TABLE": "DynamoDB table holding the pending index (pk PENDING)",
     "PUBLISH_QUEUE_URL": "the publish queue the due changes are sent to",
     "SWEEP_LOOKAHEAD_SECONDS": "entries due within this many seconds are sent now, delayed until due",
+    "SEARCH_QUEUE_URL": "the search job's queue: one message starts one rebuild of the search index",
+    "SEARCH_QUIET_SECONDS": "rebuild the search index once publishes have paused this long",
+    "SEARCH_LONGEST_SECONDS": "or once the oldest change not yet searchable is this old",
 }
 
 
@@ -73,6 +87,27 @@ def sweep(
     return sent
 
 
+def start_search(
+    store: SearchStore, sqs: Any, queue_url: str, now: datetime, quiet: float, longest: float
+) -> bool:
+    """Send one "rebuild the search index" message when search.due() says so; whether it did.
+    The mark is cleared after the send (a failed send leaves it for the next sweep), and only
+    if no publish marked it since it was read."""
+    marker = store.marker()
+    if marker is None or not search_is_due(marker, now, quiet, longest):
+        return False
+    sqs.send_message(
+        QueueUrl=queue_url,
+        MessageBody=json.dumps({"search": "rebuild", "since": marker.since.isoformat()}),
+        # A FIFO queue with one group: one job at a time. A sweep that sends the same mark again
+        # (it failed before clearing it) is deduplicated by SQS for 5 minutes.
+        MessageGroupId="search",
+        MessageDeduplicationId=hashlib.sha256(f"{marker.since}|{marker.last}".encode()).hexdigest(),
+    )
+    store.clear(marker)
+    return True
+
+
 @lru_cache(maxsize=1)
 def _clients() -> tuple[DynamoDBClient, SQSClient]:
     import boto3  # deferred, as in the publish handler
@@ -88,9 +123,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     lookahead = float(os.environ.get("SWEEP_LOOKAHEAD_SECONDS") or DEFAULT_LOOKAHEAD)
     now = clock.now()
     sent = sweep(pending, sqs, os.environ["PUBLISH_QUEUE_URL"], now, lookahead)
+    search = start_search(
+        SearchStore(ddb, os.environ["INDEX_TABLE"]),
+        sqs,
+        os.environ["SEARCH_QUEUE_URL"],
+        now,
+        float(os.environ.get("SEARCH_QUIET_SECONDS") or DEFAULT_SEARCH_QUIET),
+        float(os.environ.get("SEARCH_LONGEST_SECONDS") or DEFAULT_SEARCH_LONGEST),
+    )
     result = {
         "swept_at": now.isoformat(timespec="seconds"),
         "enqueued": [{"draft": e.key, "due": e.change.due} for e in sent],
+        "search_started": search,
     }
     print(json.dumps(result))  # one structured log line per sweep (CloudWatch Logs)
     return result

@@ -384,10 +384,8 @@ def run(args: argparse.Namespace) -> int:
         if report is None:
             print(f"report {key}: none", file=out)
         else:
-            first = (report.get("errors") or [""])[0]
-            print(
-                f"report {key}: {report.get('status')} {report.get('url') or ''} {first}".rstrip(), file=out
-            )
+            parts = [str(report.get("status")), report.get("url"), *(report.get("errors") or [])[:1]]
+            print(f"report {key}: {' '.join(p for p in parts if p)}", file=out)
     print(f"site objects written ({len(written)}):", file=out)
     for key in written:
         print(f"  {key}", file=out)
@@ -419,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"stitchpress invoke: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: the emulator and the stack are stopped on the way out
+        print("stitchpress invoke: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

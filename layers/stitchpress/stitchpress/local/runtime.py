@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in
 
 REGION = "us-east-1"
 DEFAULT_SWEEP_SECONDS = 5.0  # the local stand-in for the SweepFunction's rate(1 minute)
+# Locally the search index is rebuilt at the first sweep after a second without publishes (on
+# AWS: 30 s), so the demo's search works moments after its posts are published.
+DEFAULT_SEARCH_QUIET = 1.0
 # moto accepts any credentials; these keep boto3 from looking for real ones.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -284,14 +287,26 @@ class Sweeper:
     """Runs the sweep every `interval` seconds, as the SweepFunction's rate(1 minute) schedule
     does on AWS; it looks ahead one interval, so a post goes live at its second here too."""
 
-    def __init__(self, stack: Stack, ddb: DynamoDBClient, sqs: SQSClient, interval: float) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        ddb: DynamoDBClient,
+        sqs: SQSClient,
+        interval: float,
+        search_quiet: float = DEFAULT_SEARCH_QUIET,
+    ) -> None:
         from ..pending import PendingIndex
+        from ..search_store import SearchStore
 
         if not 0 < interval <= 900:
             raise ValueError(
                 f"the sweep interval must be more than 0 and at most 900 seconds, got {interval}"
             )
         self.pending = PendingIndex(ddb, stack.config.index_table)
+        self.search = SearchStore(ddb, stack.config.index_table)
+        self.search_quiet = search_quiet
+        self.search_queue_url = stack.search_queue_url
+        self.searches = 0  # search jobs started
         self.sqs = sqs
         self.queue_url = stack.queue_url
         self.interval = interval
@@ -302,10 +317,16 @@ class Sweeper:
 
     def sweep_once(self) -> int:
         from .. import clock
-        from ..sweep import sweep
+        from ..sweep import DEFAULT_SEARCH_LONGEST, start_search, sweep
 
         self.sweeps += 1
-        return len(sweep(self.pending, self.sqs, self.queue_url, clock.now(), lookahead=self.interval))
+        now = clock.now()
+        sent = len(sweep(self.pending, self.sqs, self.queue_url, now, lookahead=self.interval))
+        if self.search_queue_url and start_search(
+            self.search, self.sqs, self.search_queue_url, now, self.search_quiet, DEFAULT_SEARCH_LONGEST
+        ):
+            self.searches += 1
+        return sent
 
     def start(self) -> None:
         self._thread.start()

@@ -39,6 +39,7 @@ class LocalRun:
     image_worker: QueueWorker | None = None
     sweeper: Sweeper | None = None
     rebuild_worker: QueueWorker | None = None
+    search_worker: QueueWorker | None = None
 
     def client(self, name: str) -> Any:
         return self.session.client(name)
@@ -137,11 +138,12 @@ def local_stack(
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         from .. import handler as handler_module
-        from .. import image_handler, rebuild_handler
+        from .. import image_handler, rebuild_handler, search_job
 
         handler_module.reset()
         image_handler.reset()
         rebuild_handler.reset()
+        search_job.reset()
         # The image function's own queue and worker, as in AWS: a photo never delays a publish.
         image_worker = QueueWorker(
             stack,
@@ -168,9 +170,19 @@ def local_stack(
             queue_url=stack.rebuild_queue_url,
             module="rebuild_handler",
         )
+        # The search job's worker: one poller, as the FIFO queue's one message group gives on AWS.
+        search_worker = QueueWorker(
+            stack,
+            session.client("sqs"),
+            search_job.handler,
+            batch_size=10,
+            queue_url=stack.search_queue_url,
+            module="search_job",
+        )
         worker.start()
         image_worker.start()
         rebuild_worker.start()
+        search_worker.start()
         sweeper = None
         if sweep_seconds is not None:
             sweeper = Sweeper(stack, session.client("dynamodb"), session.client("sqs"), sweep_seconds)
@@ -186,16 +198,20 @@ def local_stack(
                 image_worker,
                 sweeper,
                 rebuild_worker,
+                search_worker,
             )
         finally:
             # All of them asked first, then joined: stopping takes the longest one, not the sum.
-            running = [w for w in (sweeper, image_worker, rebuild_worker, worker) if w is not None]
+            running = [
+                w for w in (sweeper, search_worker, image_worker, rebuild_worker, worker) if w is not None
+            ]
             for w in running:
                 w.stop(wait=False)
             for w in running:
                 w.stop()
             image_handler.reset()
             rebuild_handler.reset()
+            search_job.reset()
             if preview is not None:
                 preview.shutdown()
             handler_module.reset()

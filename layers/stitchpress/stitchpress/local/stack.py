@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in
     from mypy_boto3_s3.literals import EventType
     from mypy_boto3_s3.type_defs import FilterRuleTypeDef, QueueConfigurationTypeDef
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 # Logical id in template.yaml -> resource type created here.
 RESOURCES: dict[str, str] = {
@@ -32,6 +33,8 @@ RESOURCES: dict[str, str] = {
     "PublishDeadLetterQueue": "AWS::SQS::Queue",
     "ImageQueue": "AWS::SQS::Queue",
     "ImageDeadLetterQueue": "AWS::SQS::Queue",
+    "SearchQueue": "AWS::SQS::Queue",
+    "SearchDeadLetterQueue": "AWS::SQS::Queue",
     "RebuildQueue": "AWS::SQS::Queue",
     "RebuildDeadLetterQueue": "AWS::SQS::Queue",
     "Distribution": "AWS::CloudFront::Distribution",
@@ -48,6 +51,7 @@ DRAFT_SUFFIXES = (".md", ".markdown")  # events.DRAFT_SUFFIXES; one notification
 MAX_RECEIVE_COUNT = 3  # deliveries before a message goes to the dead-letter queue
 VISIBILITY_TIMEOUT = 180  # seconds; 6x the function timeout, as AWS recommends
 IMAGE_VISIBILITY_TIMEOUT = 720  # likewise for the image function (120 s)
+SEARCH_VISIBILITY_TIMEOUT = 5400  # likewise for the search function (900 s)
 REBUILD_VISIBILITY_TIMEOUT = 1800  # likewise for the rebuild function (300 s)
 STACK_NAME = "stitchpress"
 # template.yaml's Globals: the function's Powertools variables.
@@ -72,6 +76,8 @@ class Stack:
     distribution_domain: str = ""
     image_queue_url: str = ""
     image_dlq_url: str = ""
+    search_queue_url: str = ""
+    search_dlq_url: str = ""
     rebuild_queue_url: str = ""
     rebuild_dlq_url: str = ""
 
@@ -115,6 +121,9 @@ def create_stack(session: Session, *, name: str = STACK_NAME, site: SiteSettings
 
     queue_url, dlq_url, queue_arn = _queue_with_dlq(sqs, f"{name}-publish", VISIBILITY_TIMEOUT)
     image_url, image_dlq_url, image_arn = _queue_with_dlq(sqs, f"{name}-images", IMAGE_VISIBILITY_TIMEOUT)
+    search_url, search_dlq_url, _ = _queue_with_dlq(
+        sqs, f"{name}-search", SEARCH_VISIBILITY_TIMEOUT, fifo=True
+    )
     rebuild_url, rebuild_dlq_url, _ = _queue_with_dlq(sqs, f"{name}-rebuild", REBUILD_VISIBILITY_TIMEOUT)
     s3.put_bucket_notification_configuration(
         Bucket=drafts,
@@ -188,6 +197,8 @@ def create_stack(session: Session, *, name: str = STACK_NAME, site: SiteSettings
         distribution_domain=dist.get("DomainName", ""),
         image_queue_url=image_url,
         image_dlq_url=image_dlq_url,
+        search_queue_url=search_url,
+        search_dlq_url=search_dlq_url,
         rebuild_queue_url=rebuild_url,
         rebuild_dlq_url=rebuild_dlq_url,
     )
@@ -202,19 +213,22 @@ def _notification(queue_arn: str, suffix: str) -> QueueConfigurationTypeDef:
     return {"QueueArn": queue_arn, "Events": NOTIFICATION_EVENTS, "Filter": {"Key": {"FilterRules": rules}}}
 
 
-def _queue_with_dlq(sqs: SQSClient, name: str, visibility_timeout: int) -> tuple[str, str, str]:
+def _queue_with_dlq(
+    sqs: SQSClient, name: str, visibility_timeout: int, *, fifo: bool = False
+) -> tuple[str, str, str]:
     """(queue URL, dead-letter queue URL, queue ARN) of a queue with its redrive policy."""
-    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
-    dlq_arn = _arn(sqs, dlq_url)
-    queue_url = sqs.create_queue(
-        QueueName=name,
-        Attributes={
-            "VisibilityTimeout": str(visibility_timeout),
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
-            ),
-        },
+    suffix = ".fifo" if fifo else ""
+    dlq_url = sqs.create_queue(
+        QueueName=f"{name}-dlq{suffix}", Attributes={"FifoQueue": "true"} if fifo else {}
     )["QueueUrl"]
+    dlq_arn = _arn(sqs, dlq_url)
+    attributes: dict[QueueAttributeNameType, str] = {
+        "VisibilityTimeout": str(visibility_timeout),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
+    }
+    if fifo:
+        attributes["FifoQueue"] = "true"
+    queue_url = sqs.create_queue(QueueName=f"{name}{suffix}", Attributes=attributes)["QueueUrl"]
     return queue_url, dlq_url, _arn(sqs, queue_url)
 
 
@@ -238,6 +252,8 @@ def cloudformation_template(stack: Stack, function_code: str) -> dict[str, Any]:
         "DeadLetterQueueUrl": stack.dlq_url,
         "ImageQueueUrl": stack.image_queue_url,
         "ImageDeadLetterQueueUrl": stack.image_dlq_url,
+        "SearchQueueUrl": stack.search_queue_url,
+        "SearchDeadLetterQueueUrl": stack.search_dlq_url,
         "RebuildQueueUrl": stack.rebuild_queue_url,
         "RebuildDeadLetterQueueUrl": stack.rebuild_dlq_url,
         "IndexTableName": c.index_table,
