@@ -45,11 +45,13 @@ import sitebench
 from corpus import generate
 from sitebench import LOG, Site, install_call_log, moto_patches, moto_site
 
-from stitchpress import fanout, rebuild_handler, rebuild_job
-from stitchpress.index import PostIndex
-from stitchpress.jobs import JobStore
+from stitchpress.aws.index import PostIndex
+from stitchpress.aws.jobs import JobStore
+from stitchpress.core import fanout
 from stitchpress.local.runtime import LocalContext, QueueWorker
 from stitchpress.local.session import local_stack
+from stitchpress.service import rebuild_handler, rebuild_job
+from stitchpress.service.publish import Publisher
 
 OUT = machine.BENCH / "out"
 CPU_FACTOR = 1.0  # RebuildFunction has 1,769 MB: one full vCPU (Graviton), taken as one core here
@@ -197,8 +199,6 @@ def scaling(size: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         site.preload(generate(size))
         print(f"  in-process: {size} posts pre-loaded in {time.perf_counter() - t0:.0f} s", flush=True)
-        from stitchpress.publish import Publisher
-
         publisher = Publisher(site.stack.config, site.s3, site.ddb, site.session.client("cloudfront"))
         for rtt in (0.0, *RTTS):
             wipe_site(site.s3, site.stack.config.site_bucket)
