@@ -16,7 +16,7 @@
    the same at 0) / 100 ms. The home listing's chunk and the last step, which grow with the
    site, are measured the same way alone on a larger site.
 
-3. The model: a chunk on AWS takes cpu x CPU_FACTOR + R x rtt; chunks run at most
+3. The model: a chunk on AWS takes cpu x factor + R x rtt (SCENARIOS); chunks run at most
    `concurrency` at a time, and the SQS event source starts 5 instances and adds up to 300 a
    minute (AWS Lambda docs, "Configuring scaling behavior for SQS event source mappings"); the
    split comes first, the last step after every chunk. A 100,000-post site is not built here:
@@ -38,6 +38,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import machine
@@ -54,11 +55,13 @@ from stitchpress.service import rebuild_handler, rebuild_job
 from stitchpress.service.publish import Publisher
 
 OUT = machine.BENCH / "out"
-CPU_FACTOR = 1.0  # RebuildFunction has 1,769 MB: one full vCPU (Graviton), taken as one core here
+# (name, round trip, CPU factor): RebuildFunction has 1,769 MB, one full vCPU (Graviton2),
+# taken as one core of this machine; the second scenario is slower on both counts.
+SCENARIOS = (("10 ms, CPU x1", 0.010, 1.0), ("20 ms, CPU x1.5", 0.020, 1.5))
+IN_FLIGHT = 16  # stitchpress.aws.parallel.WORKERS: no invocation does fewer rounds than calls / 16
 # Seconds slept in every call of the second pass: long against the machine's noise (other work
 # makes a call's own time vary by milliseconds), so R = (in-call time at RTT - at 0) / RTT.
 RTTS = (0.100,)
-AWS_RTT = {"10 ms": 0.010, "20 ms": 0.020}  # round trips the model is evaluated at
 START_INSTANCES, RAMP_PER_MINUTE = 5, 300  # the SQS event source's scaling (AWS docs)
 DISPATCH = 0.1  # seconds from a message sent to its invocation, a warm instance (stated, not measured)
 COLD_START = 1.0  # seconds of each new instance's first invocation (BENCHMARKS "Handler cold start": ~0.4 s import+clients, doubled)
@@ -223,11 +226,18 @@ def scaling(size: int) -> dict[str, Any]:
                     f"  {size} posts, {part}, rtt {rtt * 1000:g} ms: {wall:.1f} s, {LOG.total()} calls",
                     flush=True,
                 )
+    return with_rounds(out)
+
+
+def with_rounds(scaled: dict[str, Any]) -> dict[str, Any]:
+    """The scaled parts' CPU and round trips, from their passes."""
     for part in ("home", "last"):
-        low, high = out[part]["0"], out[part][f"{RTTS[-1] * 1000:g}"]
-        out[part]["rounds"] = max(0.0, (high["union_s"] - low["union_s"]) / RTTS[-1])
-        out[part]["cpu_s"] = out[part]["0"]["cpu_s"]
-    return out
+        low, high = scaled[part]["0"], scaled[part][f"{RTTS[-1] * 1000:g}"]
+        measured = max(0.0, (high["union_s"] - low["union_s"]) / RTTS[-1])
+        scaled[part]["rounds_measured"] = measured
+        scaled[part]["rounds"] = max(measured, low["calls"] / IN_FLIGHT)
+        scaled[part]["cpu_s"] = low["cpu_s"]
+    return scaled
 
 
 FINISHED: list[dict[str, float]] = []  # the last step's own figures, when an invocation took it
@@ -302,13 +312,13 @@ def per_invocation(measured: dict[str, Any]) -> list[dict[str, Any]]:
         # Time with a call in flight grows by R x the added round trip: compute and the load's
         # waits outside calls cancel out (the wall time's difference would keep them).
         rounds = max(0.0, (hi["union_s"] - lo["union_s"]) / RTTS[-1])
-        row = {**b, "rounds": rounds}
+        row = {**b, "rounds": max(rounds, b["calls"] / IN_FLIGHT), "rounds_measured": rounds}
         if b["finish"] and lo["finish"] and hi["finish"]:
             f_rounds = max(0.0, (hi["finish"]["union_s"] - lo["finish"]["union_s"]) / RTTS[-1])
             row["finish"] = {**b["finish"], "rounds": f_rounds}
             # The chunk's own part: the invocation without its last step.
             row["cpu_s"] = max(0.0, b["cpu_s"] - b["finish"]["cpu_s"])
-            row["rounds"] = max(0.0, rounds - f_rounds)
+            row["rounds"] = max(rounds - f_rounds, (b["calls"] - b["finish"]["calls"]) / IN_FLIGHT)
         out.append(row)
     return out
 
@@ -358,10 +368,10 @@ def model(
         return sum(counts.get(name, 0) + fanout.LISTING_COST for name in r["names"])
 
     out = []
-    for rtt_name, rtt in AWS_RTT.items():
+    for rtt_name, rtt, cpu_factor in SCENARIOS:
 
-        def seconds(r: dict[str, Any], rtt: float = rtt) -> float:
-            return float(r["cpu_s"] * CPU_FACTOR + r["rounds"] * rtt)
+        def seconds(r: dict[str, Any], rtt: float = rtt, cpu_factor: float = cpu_factor) -> float:
+            return float(r["cpu_s"] * cpu_factor + r["rounds"] * rtt)
 
         post_chunk = statistics.median(seconds(r) for r in post_rows)  # 100 posts at any size
         # Listings cost by entries (posts shown, plus LISTING_COST each): per entry, measured.
@@ -372,7 +382,7 @@ def model(
             # The home listing (one chunk) and the last step: measured alone on the `scaled`
             # site, taken as linear in the posts beyond it (over-estimating their fixed part).
             grow = size / scaled["posts"]
-            home_s = (scaled["home"]["cpu_s"] * CPU_FACTOR + scaled["home"]["rounds"] * rtt) * grow
+            home_s = (scaled["home"]["cpu_s"] * cpu_factor + scaled["home"]["rounds"] * rtt) * grow
             other_entries = (sum(counts.values()) - counts["home"]) * scale + fanout.LISTING_COST * (
                 len(counts) - 1
             ) * scale
@@ -381,11 +391,11 @@ def model(
             # The split: the keys (Query pages, one after the other), then the chunk items and
             # the messages (concurrent calls: ~2 rounds each); the planning CPU is measured.
             split_rounds = split["rounds"] + math.ceil(size * KEY_BYTES / QUERY_PAGE) + 4
-            split_s = (split["cpu_s"] + plan_cpu(size)) * CPU_FACTOR + split_rounds * rtt
+            split_s = (split["cpu_s"] + plan_cpu(size)) * cpu_factor + split_rounds * rtt
             # The last step (every month's sitemap and archive, the overviews, the paths) grows
             # with the site: its measured CPU and round trips scaled linearly (an over-estimate
             # of its fixed part).
-            last_s = (scaled["last"]["cpu_s"] * CPU_FACTOR + scaled["last"]["rounds"] * rtt) * grow
+            last_s = (scaled["last"]["cpu_s"] * cpu_factor + scaled["last"]["rounds"] * rtt) * grow
             for c in concurrencies:
                 body = ramp_finish(work, c, DISPATCH)
                 home_done = DISPATCH + COLD_START + home_s  # one instance renders the home listing
@@ -421,14 +431,17 @@ def summary(result: dict[str, Any]) -> str:
         rows = per_invocation(result["invocations"])
         posts = [r for r in rows if r["kind"] == "posts"]
         lines += ["", f"per invocation at {result['invocations']['posts']:,} posts (median of each kind):"]
-        lines.append("| invocation | n | our CPU | calls | effective round trips |")
+        lines.append(
+            "| invocation | n | our CPU | calls | round trips (measured; model: at least calls / 16) |"
+        )
         lines.append("|---|---|---|---|---|")
         for kind in ("split", "listings", "posts"):
             rs = [r for r in rows if r["kind"] == kind]
             if rs:
                 lines.append(
                     f"| {kind} | {len(rs)} | {statistics.median(r['cpu_s'] for r in rs):.2f} s | "
-                    f"{statistics.median(r['calls'] for r in rs):.0f} | {statistics.median(r['rounds'] for r in rs):.0f} |"
+                    f"{statistics.median(r['calls'] for r in rs):.0f} | "
+                    f"{statistics.median(r['rounds_measured'] for r in rs):.0f}; {statistics.median(r['rounds'] for r in rs):.0f} |"
                 )
         if posts:
             calls: Counter[str] = Counter()
@@ -443,12 +456,12 @@ def summary(result: dict[str, Any]) -> str:
             f = sc[part]
             lines.append(
                 f"{what} alone at {sc['posts']:,} posts: our CPU {f['cpu_s']:.2f} s, {f['0']['calls']} calls, "
-                f"{f['rounds']:.0f} effective round trips"
+                f"round trips {f['rounds_measured']:.0f} measured, {f['rounds']:.0f} in the model"
             )
         lines += [
             "",
             "modelled on AWS, seconds:",
-            "| posts | instances | round trip | post chunk | chunks done | home chunk | split | last step | total |",
+            "| posts | instances | scenario | post chunk | chunks done | home chunk | split | last step | total |",
         ]
         lines.append("|---|---|---|---|---|---|---|---|---|")
         for m in result["model"]:
@@ -478,7 +491,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-local", action="store_true", help="skip the local stack runs")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--from", dest="source", metavar="JSON", help="recompute the model from a saved run")
     args = parser.parse_args(argv)
+    if args.source:
+        saved = json.loads(Path(args.source).read_text(encoding="utf-8"))
+        saved["model"] = model(
+            saved["invocations"], with_rounds(saved["scaling"]), [10_000, 100_000], [50, 200]
+        )
+        print(summary(saved))
+        return 0
     sizes = args.sizes or ([1000] if args.quick else [1000, 10000])
     result: dict[str, Any] = {"machine": machine.banner(), "command": " ".join(sys.argv)}
     print(result["machine"], flush=True)
