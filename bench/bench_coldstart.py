@@ -50,7 +50,7 @@ t0, c0 = time.perf_counter(), time.process_time()
 import importlib, sys
 importlib.import_module(sys.argv[1])
 t1, c1 = time.perf_counter(), time.process_time()
-import stitchpress.handler as h
+import stitchpress.service.handler as h
 h.publisher()
 h._idempotency()[1]
 t2, c2 = time.perf_counter(), time.process_time()

@@ -22,13 +22,13 @@ import machine
 from bench_stitch import make_draft
 from markdown_it import MarkdownIt
 
-from stitchpress import textstats
-from stitchpress.markdown import render_markdown
-from stitchpress.model import SiteSettings
-from stitchpress.pipeline import compile_draft
-from stitchpress.render import Renderer
-from stitchpress.stitch import stitch
-from stitchpress.validate import parse_draft
+from stitchpress.core import textstats
+from stitchpress.core.mdrender import render_markdown
+from stitchpress.core.model import SiteSettings
+from stitchpress.core.pipeline import compile_draft
+from stitchpress.core.render import Renderer
+from stitchpress.core.stitch import stitch
+from stitchpress.core.validate import parse_draft
 
 EXAMPLE = machine.BENCH.parent / "examples" / "drafts" / "2025-09-21-meta-ai-investment.md"
 FRONT_MATTER = """---

@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_images.py --runs 3 --size 6000x4000
     .venv/bin/python bench/bench_images.py --runs 3 --format PNG   # no JPEG draft decoding
 
-Each run is a fresh interpreter that imports stitchpress.images and Pillow first (the baseline
+Each run is a fresh interpreter that imports stitchpress.core.images and Pillow first (the baseline
 resident memory), then calls images.process() once: wall time of process(), and the peak
 resident set size (VmHWM) above that baseline. Pillow allocates image buffers with malloc,
 which tracemalloc does not see, so the whole process's peak is what counts (as for Lambda's
@@ -29,7 +29,7 @@ from pathlib import Path
 CHILD = r"""
 import sys, time, json
 from PIL import Image  # noqa: F401 - imported before the baseline, as the function's cold start does
-from stitchpress import images
+from stitchpress.core import images
 
 def hwm_kb():  # this process's own peak RSS (ru_maxrss would include the parent's, from fork)
     for line in open("/proc/self/status"):

@@ -22,12 +22,12 @@ import machine
 
 sys.path.insert(0, str(machine.BENCH.parent))
 
-from stitchpress import budget, sandbox, textstats
-from stitchpress.markdown import render_markdown
-from stitchpress.model import DraftRejected, SiteSettings
-from stitchpress.pipeline import compile_draft
-from stitchpress.stitch import stitch
-from stitchpress.validate import DEFAULT_MAX_BYTES, parse_draft
+from stitchpress.core import budget, sandbox, textstats
+from stitchpress.core.mdrender import render_markdown
+from stitchpress.core.model import DraftRejected, SiteSettings
+from stitchpress.core.pipeline import compile_draft
+from stitchpress.core.stitch import stitch
+from stitchpress.core.validate import DEFAULT_MAX_BYTES, parse_draft
 from tests.adversarial import PATTERNS, draft, prose_draft
 
 SITE = SiteSettings(title="bench", base_url="https://example.com")
@@ -71,7 +71,7 @@ def stages(data: bytes) -> dict[str, float]:
 
 
 def theme_bombs() -> list[tuple[str, float, str]]:
-    from stitchpress.render import Renderer, render_markdown
+    from stitchpress.core.render import Renderer, render_markdown
     from tests.unit.test_render import summary
     from tests.unit.test_theme_limits import BOMBS, HEAD, TAIL
 

@@ -45,7 +45,7 @@ import corpus
 import machine
 import sitebench
 
-from stitchpress import parallel, storage
+from stitchpress.aws import parallel, storage
 
 OUT = machine.BENCH / "out"
 HUGO_CONFIG = machine.BENCH / "hugo" / "hugo.toml"
@@ -120,7 +120,7 @@ def run_pelican(posts: list[corpus.Post], new: corpus.Post) -> dict[str, Any]:
 
 @contextmanager
 def one_at_a_time(enabled: bool) -> Iterator[None]:
-    """Make every AWS call of a publish one after the other (stitchpress.parallel with one worker)."""
+    """Make every AWS call of a publish one after the other (stitchpress.aws.parallel with one worker)."""
     saved = parallel.WORKERS, storage.WRITE_WORKERS
     if enabled:
         parallel.WORKERS = storage.WRITE_WORKERS = 1

@@ -56,9 +56,9 @@ def main() -> int:
     botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
     event_template = json.loads((ROOT / "events" / "s3-put.json").read_text())
     with mock_aws():
-        from stitchpress import handler
         from stitchpress.local.runtime import LocalContext
         from stitchpress.local.stack import create_stack
+        from stitchpress.service import handler
 
         stack = create_stack(boto3.session.Session())
         os.environ.update(stack.config.to_env())

@@ -14,7 +14,7 @@ import random
 import sys
 import time
 
-from stitchpress.stitch import stitch
+from stitchpress.core.stitch import stitch
 
 # fmt: off
 JP = ["人工知能", "投資", "データセンター", "未来", "技術者", "私たち", "巨額", "変革", "時代", "社会",

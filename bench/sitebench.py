@@ -47,13 +47,13 @@ import botocore.session
 import moto
 from corpus import Post
 
-from stitchpress.index import PostIndex
+from stitchpress.aws.index import PostIndex
+from stitchpress.core.keys import report_key
+from stitchpress.core.model import PostSummary, SiteSettings
+from stitchpress.core.pipeline import compile_draft
 from stitchpress.local.runtime import LocalContext
 from stitchpress.local.stack import Stack, create_stack
-from stitchpress.model import PostSummary, SiteSettings
-from stitchpress.pipeline import compile_draft
-from stitchpress.publish import Publisher
-from stitchpress.storage import report_key
+from stitchpress.service.publish import Publisher
 
 PRELOAD_ORDER = "t:2025-01-01T00:00:00.000Z"  # the order of the (imagined) events that published the corpus
 
@@ -618,7 +618,7 @@ def moto_site() -> Iterator[Site]:
         created = create_stack(session)
         saved = dict(os.environ)
         os.environ.update(created.config.to_env())
-        from stitchpress import handler
+        from stitchpress.service import handler
 
         handler.reset()
         try:

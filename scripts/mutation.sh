@@ -36,7 +36,7 @@ selection=$(printf '"tests/unit/%s", ' "${TESTS[@]}")
 cat > "$WS/pyproject.toml" <<TOML
 [tool.mutmut]
 source_paths = ["src/stitchpress"]
-only_mutate = ["src/stitchpress/stitch.py", "src/stitchpress/validate.py"]
+only_mutate = ["src/stitchpress/core/stitch.py", "src/stitchpress/core/validate.py"]
 pytest_add_cli_args_test_selection = [${selection%, }]
 # Timing tests (a generous ceiling against hangs) mean nothing under mutmut's tracing.
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-k", "not adversarial_drafts_stay_fast"]
@@ -55,9 +55,9 @@ cd "$WS"
 SAMPLE=${MUTATION_SAMPLE:-37}
 if [ $# -gt 0 ] || [ "$SAMPLE" = all ]; then
     nice -n 19 "$BIN/mutmut" run --max-children "$CHILDREN" "$@" || true
-elif [ ! -f mutants/src/stitchpress/stitch.py.meta ]; then  # first run: the sample by globs
+elif [ ! -f mutants/src/stitchpress/core/stitch.py.meta ]; then  # first run: the sample by globs
     nice -n 19 "$BIN/mutmut" run --max-children "$CHILDREN" \
-        $(for d in $(echo "$SAMPLE" | grep -o .); do echo "stitchpress.stitch.*__mutmut_*$d stitchpress.validate.*__mutmut_*$d"; done) || true
+        $(for d in $(echo "$SAMPLE" | grep -o .); do echo "stitchpress.core.stitch.*__mutmut_*$d stitchpress.core.validate.*__mutmut_*$d"; done) || true
 else
     # Named mutants are always re-tested: name only the sampled ones not killed yet, so a re-run
     # after new tests costs only those. Twice: a changed function's mutants are regenerated

@@ -6,7 +6,7 @@ SAMPLE is the last digits of the mutant numbers tested (scripts/mutation.sh), or
 With --pending, prints instead the sampled mutants not yet killed (none checked, survived, no
 tests), for scripts/mutation.sh to re-test only those.
 
-Reads mutmut's results (mutants/src/stitchpress/<module>.py.meta), leaves out the mutants listed
+Reads mutmut's results (mutants/src/stitchpress/core/<module>.py.meta), leaves out the mutants listed
 in scripts/mutation_equivalent.txt (one `name  reason` a line: each one cannot change behaviour,
 and the reason says why), prints killed / (all - equivalent) per module and every other
 survivor, and exits 1 when a module is under TARGET.
@@ -47,7 +47,7 @@ def pending(workspace: Path, sample: str) -> int:
 
 
 def _codes(workspace: Path, module: str) -> dict[str, int | None]:
-    meta = workspace / "mutants" / "src" / "stitchpress" / f"{module}.py.meta"
+    meta = workspace / "mutants" / "src" / "stitchpress" / "core" / f"{module}.py.meta"
     return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
 
 
@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     equivalent = equivalents()
     failed = False
     for module in MODULES:
-        meta = workspace / "mutants" / "src" / "stitchpress" / f"{module}.py.meta"
+        meta = workspace / "mutants" / "src" / "stitchpress" / "core" / f"{module}.py.meta"
         if not meta.exists():
             print(f"{module}.py: no results ({meta} is missing): run scripts/mutation.sh")
             failed = True

@@ -1,5 +1,5 @@
 """PublishFunction: S3 (via SQS) events in, published site out. The logic lives in the layer."""
 
-from stitchpress.handler import handler
+from stitchpress.service.handler import handler
 
 __all__ = ["handler"]

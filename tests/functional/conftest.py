@@ -79,7 +79,7 @@ class Aws:
         return out
 
     def report(self, draft_key: str) -> dict[str, Any]:
-        from stitchpress.storage import report_key
+        from stitchpress.core.keys import report_key
 
         return json.loads(self.s3.get_object(Bucket=self.drafts, Key=report_key(draft_key))["Body"].read())
 
@@ -91,7 +91,7 @@ def aws() -> Iterator[Aws]:
         stack = create_stack(session)
         saved = dict(os.environ)
         os.environ.update({**stack.image_config.to_env(), **stack.config.to_env()})
-        from stitchpress import handler, image_handler, search_job
+        from stitchpress.service import handler, image_handler, search_job
 
         handler.reset()
         image_handler.reset()

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stitchpress import budget, textstats
-from stitchpress.markdown import render_markdown
-from stitchpress.model import DraftRejected, SiteSettings
-from stitchpress.pipeline import compile_draft
-from stitchpress.stitch import stitch
-from stitchpress.validate import DEFAULT_MAX_BYTES, parse_draft
+from stitchpress.core import budget, textstats
+from stitchpress.core.mdrender import render_markdown
+from stitchpress.core.model import DraftRejected, SiteSettings
+from stitchpress.core.pipeline import compile_draft
+from stitchpress.core.stitch import stitch
+from stitchpress.core.validate import DEFAULT_MAX_BYTES, parse_draft
 from tests.adversarial import PATTERNS, draft, prose_draft
 
 SITE = SiteSettings(title="t", base_url="https://example.com")

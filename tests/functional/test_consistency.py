@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from stitchpress import publish
-from stitchpress.events import changes_from_s3_event
-from stitchpress.publish import Publisher
+from stitchpress.core.events import changes_from_s3_event
+from stitchpress.service import publish
+from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws
 from tests.functional.test_lifecycle import draft, s3_event, upload
 from tests.functional.test_lifecycle import publish as publish_via_handler

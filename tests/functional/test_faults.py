@@ -38,7 +38,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from stitchpress.local.runtime import LocalContext
-from stitchpress.publish import Publisher
+from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws
 from tests.functional.test_lifecycle import draft, s3_event, sqs_wrap, upload
 
@@ -235,7 +235,7 @@ def digest(objects: dict[str, bytes]) -> dict[str, str]:
 
 
 def run_case(aws: Aws, scenario: Scenario, kind: str, at: int) -> Result:
-    from stitchpress import handler
+    from stitchpress.service import handler
 
     faults = Faults(kind, at)
 
@@ -361,17 +361,17 @@ def moto_faster(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def prepared(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Aws:
     moto_faster(monkeypatch)
-    import stitchpress.clock
-    import stitchpress.pages
+    import stitchpress.core.clock
+    import stitchpress.service.pages
 
-    monkeypatch.setattr(stitchpress.clock, "_clock", lambda: FROZEN)  # listings' "updated" times
-    monkeypatch.setattr(stitchpress.pages, "PAGE_SIZE", 4)  # numbered pages come and go
-    monkeypatch.setattr(stitchpress.pages, "FEED_SIZE", 4)
+    monkeypatch.setattr(stitchpress.core.clock, "_clock", lambda: FROZEN)  # listings' "updated" times
+    monkeypatch.setattr(stitchpress.service.pages, "PAGE_SIZE", 4)  # numbered pages come and go
+    monkeypatch.setattr(stitchpress.service.pages, "FEED_SIZE", 4)
     for n, (day, slug, tags, cats) in enumerate(POSTS):
         key = f"drafts/{day}-{slug}.md"
         version = upload(aws, key, draft(slug.upper(), day, tags, categories=str(cats).replace("'", '"')))
         aws.invoke(s3_event(aws, key, version=version, seq=0x100 + n))
-    from stitchpress import handler
+    from stitchpress.service import handler
 
     handler.publisher()  # the clients every forked case shares
     return aws

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import feedparser
 import pytest
 
-from stitchpress import pages as pages_module
+from stitchpress.service import pages as pages_module
 from tests.functional.conftest import Aws
 from tests.functional.test_lifecycle import draft, publish, s3_event
 

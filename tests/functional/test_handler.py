@@ -179,7 +179,7 @@ def test_the_first_invocation_builds_one_boto3_session(aws: Aws, monkeypatch: py
     would add ~50 ms to every cold start (BENCHMARKS.md, "Handler cold start")."""
     import boto3
 
-    from stitchpress import handler
+    from stitchpress.service import handler
 
     sessions: list[object] = []
     session_class = boto3.session.Session
@@ -203,7 +203,8 @@ def _pools(publisher: Any) -> list[int]:
 def test_clients_pool_a_connection_for_every_call_a_publish_has_in_flight(aws: Aws) -> None:
     """A publish runs a pool of parallel.WORKERS jobs, each of which may start one more thread;
     boto3's default pool of 10 connections made the other calls open and drop a connection each."""
-    from stitchpress import handler, parallel
+    from stitchpress.aws import parallel
+    from stitchpress.service import handler
 
     assert parallel.MAX_IN_FLIGHT >= 2 * parallel.WORKERS
     assert min(_pools(handler.publisher())) >= parallel.MAX_IN_FLIGHT
@@ -212,7 +213,9 @@ def test_clients_pool_a_connection_for_every_call_a_publish_has_in_flight(aws: A
 def test_rebuild_cli_clients_pool_a_connection_for_every_call_in_flight(
     aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stitchpress import cli_rebuild, parallel, publish
+    from stitchpress.aws import parallel
+    from stitchpress.cli import rebuild as cli_rebuild
+    from stitchpress.service import publish
 
     built: list[publish.Publisher] = []
 

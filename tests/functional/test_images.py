@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from stitchpress.images import MEDIA_CACHE_CONTROL
-from stitchpress.media import UNUSED_TAG, MediaIndex
+from stitchpress.aws.media import UNUSED_TAG, MediaIndex
+from stitchpress.core.images import MEDIA_CACHE_CONTROL
 from tests.functional.conftest import Aws
 from tests.functional.test_lifecycle import s3_event, upload
 
@@ -95,7 +95,7 @@ def test_an_image_becomes_derivatives_cached_forever(aws: Aws) -> None:
 def test_a_bad_image_gets_a_report_and_nothing_reaches_the_site(
     aws: Aws, key: str, data: bytes, env: dict[str, str], expected: str
 ) -> None:
-    from stitchpress import image_handler
+    from stitchpress.service import image_handler
 
     os.environ.update(env)
     image_handler.reset()

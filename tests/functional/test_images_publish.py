@@ -9,7 +9,7 @@ from typing import Any
 
 import feedparser
 
-from stitchpress.media import UNUSED_TAG
+from stitchpress.aws.media import UNUSED_TAG
 from tests.functional.conftest import Aws
 from tests.functional.test_images import delete_image, media, picture, put_image, tags
 from tests.functional.test_lifecycle import draft, publish
@@ -198,7 +198,7 @@ def test_a_post_that_drops_an_image_is_no_longer_re_rendered_for_it(aws: Aws) ->
 
 
 def test_posts_without_images_make_no_image_calls(aws: Aws, monkeypatch: Any) -> None:
-    from stitchpress import handler
+    from stitchpress.service import handler
 
     calls: list[str] = []
     media_index = handler.publisher().media

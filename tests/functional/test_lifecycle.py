@@ -167,7 +167,7 @@ def test_a_late_put_cannot_resurrect_a_deleted_post(aws: Aws) -> None:
 
 def test_a_listing_under_two_pages_worth_is_one_front_page_without_repeats(aws: Aws) -> None:
     # 25 posts, 20 a page: the front page holds all of them; there is no numbered page that would
-    # repeat 15 of them (stitchpress.paging; tests/functional/test_pagination.py for more pages).
+    # repeat 15 of them (stitchpress.core.paging; tests/functional/test_pagination.py for more pages).
     for day in range(1, 26):
         publish(aws, f"drafts/2025-07-{day:02d}-p{day}.md", draft(f"P{day}", f"2025-07-{day:02d}", ["many"]))
     objects = aws.site_objects()
@@ -208,7 +208,7 @@ def test_previous_and_next_links(aws: Aws) -> None:
 
 
 def test_rebuild_restores_every_page(aws: Aws) -> None:
-    from stitchpress.handler import publisher
+    from stitchpress.service.handler import publisher
 
     for day in (1, 2, 3):
         publish(aws, f"drafts/2025-09-0{day}-r{day}.md", draft(f"R{day}", f"2025-09-0{day}", ["r"]))

@@ -148,7 +148,7 @@ def test_a_delete_during_a_broken_theme_still_unpublishes(aws: Aws) -> None:
 
 
 def test_theme_files_are_read_again_only_when_they_change(aws: Aws) -> None:
-    from stitchpress import handler
+    from stitchpress.service import handler
 
     aws.s3.put_object(Bucket=aws.drafts, Key="theme/404.html", Body=b'{% extends "base.html" %}')
     aws.invoke(load_event("sqs-s3-test-event.json"))

@@ -94,7 +94,7 @@ def required(aws: Aws, service: str, op: str, params: dict[str, Any]) -> list[tu
 def test_every_call_of_a_publishers_life_is_allowed_by_its_role(
     aws: Aws, calls: list[tuple[str, str, dict[str, Any]]]
 ) -> None:
-    from stitchpress import handler
+    from stitchpress.service import handler
 
     handler.reset()  # build the handler's clients now, under the recorder
     aws.s3.put_object(Bucket=aws.drafts, Key="theme/robots.txt", Body=b"User-agent: *\nAllow: /\n")
@@ -134,7 +134,8 @@ def test_a_scheduled_posts_life_is_allowed_by_both_roles(
     role covers the sweep, which touches only the pending partition and the publish queue."""
     from datetime import UTC, datetime
 
-    from stitchpress import clock, handler, sweep
+    from stitchpress.core import clock
+    from stitchpress.service import handler, sweep
     from tests.functional.test_schedule import Site
 
     handler.reset()
@@ -191,8 +192,8 @@ def test_a_scheduled_posts_life_is_allowed_by_both_roles(
 def test_every_call_of_the_image_functions_life_is_allowed_by_its_role(
     aws: Aws, calls: list[tuple[str, str, dict[str, Any]]]
 ) -> None:
-    from stitchpress import image_handler
-    from stitchpress.media import MediaIndex
+    from stitchpress.aws.media import MediaIndex
+    from stitchpress.service import image_handler
     from tests.functional.test_images import delete_image, picture, put_image
 
     MediaIndex(aws.ddb, aws.stack.config.index_table).record_uses("drafts/post.md", ["drafts/p.png"])

@@ -13,13 +13,15 @@ from typing import Any
 
 import pytest
 
-from stitchpress import fanout, media, rebuild_handler, rebuild_job
-from stitchpress.events import DraftChange
-from stitchpress.index import PostIndex
-from stitchpress.jobs import JobRunning, JobStore
+from stitchpress.aws import media
+from stitchpress.aws.index import PostIndex
+from stitchpress.aws.jobs import JobRunning, JobStore
+from stitchpress.core import fanout
+from stitchpress.core.events import DraftChange
+from stitchpress.core.pipeline import compile_draft
 from stitchpress.local.runtime import QueueWorker
-from stitchpress.pipeline import compile_draft
-from stitchpress.publish import Publisher
+from stitchpress.service import rebuild_handler, rebuild_job
+from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws, load_app
 from tests.functional.test_consistency import post_links
 from tests.functional.test_lifecycle import draft, publish, s3_event

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from stitchpress import clock
+from stitchpress.aws.pending import PENDING, PendingIndex
+from stitchpress.core import clock
 from stitchpress.local.runtime import QueueWorker, _notify_delete_markers
-from stitchpress.pending import PENDING, PendingIndex
-from stitchpress.sweep import sweep
+from stitchpress.service.sweep import sweep
 from tests.functional.conftest import Aws
 from tests.functional.test_lifecycle import draft
 
@@ -275,7 +275,7 @@ def test_a_go_live_message_from_before_a_re_date_is_ignored(site: Site, aws: Aws
     key = "drafts/stale.md"
     site.upload(key, draft("Stale", "2027-01-15 00:00 Z", slug="stale"))
     (entry,) = site.pending.due_by(GO_LIVE)
-    from stitchpress.events import scheduled_event
+    from stitchpress.core.events import scheduled_event
 
     old_message = json.dumps(scheduled_event(entry.change))
     site.upload(key, draft("Stale", "2027-02-01 00:00 Z", slug="stale"))  # re-dated later

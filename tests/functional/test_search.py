@@ -11,9 +11,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from stitchpress import clock
-from stitchpress.search_store import SearchStore
-from stitchpress.sweep import start_search
+from stitchpress.aws.search_store import SearchStore
+from stitchpress.core import clock
+from stitchpress.service.sweep import start_search
 from tests.functional.conftest import Aws, load_app
 from tests.functional.test_lifecycle import draft, publish, s3_event
 
@@ -142,7 +142,7 @@ def test_a_burst_of_publishes_builds_the_index_once_and_only_the_entry_is_invali
 
 
 def test_unused_index_files_are_deleted_after_the_grace_period(aws: Aws, monkeypatch: Any) -> None:
-    from stitchpress import search_job
+    from stitchpress.service import search_job
 
     posts(aws)
     assert sweep(aws, after=QUIET)

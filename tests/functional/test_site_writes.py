@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 
-from stitchpress import pages as pages_module
-from stitchpress.storage import Page, SiteStore
+from stitchpress.aws.storage import Page, SiteStore
+from stitchpress.service import pages as pages_module
 from tests.functional.conftest import Aws
 from tests.functional.test_lifecycle import draft, nav_links, publish, s3_event
 

@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
-from stitchpress import budget, textstats
-from stitchpress.labels import make_linear
-from stitchpress.markdown import render_markdown
-from stitchpress.model import DraftRejected, SiteSettings
-from stitchpress.pipeline import compile_draft
+from stitchpress.core import budget, textstats
+from stitchpress.core.labels import make_linear
+from stitchpress.core.mdrender import render_markdown
+from stitchpress.core.model import DraftRejected, SiteSettings
+from stitchpress.core.pipeline import compile_draft
 
 SITE = SiteSettings(title="t", base_url="https://example.com")
 
@@ -47,7 +47,7 @@ def _parser(linear: bool) -> MarkdownIt:
 
 @contextmanager
 def original_footnote_scan() -> Iterator[None]:
-    """The footnote plugin as shipped (stitchpress.markdown patches its scan module-wide)."""
+    """The footnote plugin as shipped (stitchpress.core.mdrender patches its scan module-wide)."""
     patched = footnote_index.parseLinkLabel
     footnote_index.parseLinkLabel = markdown_it.helpers.parseLinkLabel
     try:

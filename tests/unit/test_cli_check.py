@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.cli import main
+from stitchpress.cli.main import main
 from tests.conftest import EXAMPLE_DRAFT
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("stitchpress.stitch") is None, reason="stitchpress.stitch not written yet"
+    importlib.util.find_spec("stitchpress.core.stitch") is None,
+    reason="stitchpress.core.stitch not written yet",
 )
 
 GOOD = "---\ntitle: Hello\ndate: 2025-09-21 10:00:00 +0900\ntags: [a]\n---\n\nSome text for the post.\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stitchpress.cli import main
-from stitchpress.deployed import StackSettingsError, merged_environment, require
+from stitchpress.cli.deployed import StackSettingsError, merged_environment, require
+from stitchpress.cli.main import main
 
 NAMES = {
     "DRAFTS_BUCKET": "stitchpress-drafts-1",

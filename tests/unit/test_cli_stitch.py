@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.cli import main
+from stitchpress.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "drafts" / "2025-09-21-meta-ai-investment.md"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.config import Config, ConfigError, add_site_arguments, site_from_arguments
-from stitchpress.model import SiteSettings
+from stitchpress.core.model import SiteSettings
+from stitchpress.service.config import Config, ConfigError, add_site_arguments, site_from_arguments
 from tests.deployed import LAYER, handler_location, lambda_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ def test_config_round_trips_through_the_environment() -> None:
 def test_import_leaves_argparse_and_tomllib_to_the_local_commands() -> None:
     """The handler imports config on every cold start; argparse and tomllib serve only the local
     TOML/flags path (~3 ms, BENCHMARKS.md "Handler cold start")."""
-    code = "import sys, stitchpress.config\nprint(sorted(m for m in ('argparse', 'tomllib') if m in sys.modules))"
+    code = "import sys, stitchpress.service.config\nprint(sorted(m for m in ('argparse', 'tomllib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.cdn import caller_reference, invalidation_paths
-from stitchpress.events import DraftChange, changes_from_s3_event, is_test_event, time_of
+from stitchpress.aws.cdn import caller_reference, invalidation_paths
+from stitchpress.core.events import DraftChange, changes_from_s3_event, is_test_event, time_of
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -111,7 +111,7 @@ def test_an_sqs_records_nested_s3_event_reads_as_the_raw_event() -> None:
     versionId, the whole key quote_plus'd) reads the same through it."""
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from stitchpress.events import read_s3_event
+    from stitchpress.core.events import read_s3_event
 
     event = load("s3-put.json")
     obj = event["Records"][0]["s3"]["object"]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stitchpress import fanout
-from stitchpress.fanout import Chunk, Job
+from stitchpress.core import fanout
+from stitchpress.core.fanout import Chunk, Job
 
 KEYS = st.lists(st.text(alphabet="0123456789:TZ#abc", min_size=1, max_size=12), unique=True, max_size=60)
 

@@ -1,4 +1,4 @@
-"""stitchpress.images: derivatives, orientation, metadata, limits and refusals, on images made here."""
+"""stitchpress.core.images: derivatives, orientation, metadata, limits and refusals, on images made here."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from stitchpress import images
-from stitchpress.images import ImageRejected, Limits, process, resolve, target_widths
+from stitchpress.core import images
+from stitchpress.core.images import ImageRejected, Limits, process, resolve, target_widths
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112

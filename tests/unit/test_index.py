@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from stitchpress.index import BACKOFF_BASE, BACKOFF_CAP, BATCH_GET_ATTEMPTS, PostIndex, Throttled
+from stitchpress.aws.index import BACKOFF_BASE, BACKOFF_CAP, BATCH_GET_ATTEMPTS, PostIndex, Throttled
 
 TABLE = "index"
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.config import ENV_VARS
-from stitchpress.events import read_s3_event
+from stitchpress.core.events import read_s3_event
 from stitchpress.local.invoke import (
     UserError,
     draft_changes,
@@ -20,6 +19,7 @@ from stitchpress.local.invoke import (
     seed_record,
 )
 from stitchpress.local.stack import FUNCTION_GLOBALS
+from stitchpress.service.config import ENV_VARS
 from tests.conftest import ROOT
 
 EVENTS = ROOT / "events"

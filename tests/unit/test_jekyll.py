@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from stitchpress.jekyll import MAX_PER_KIND, source_warnings
-from stitchpress.model import SiteSettings
-from stitchpress.pipeline import compile_draft
+from stitchpress.core.jekyll import MAX_PER_KIND, source_warnings
+from stitchpress.core.model import SiteSettings
+from stitchpress.core.pipeline import compile_draft
 
 DRAFT = """---
 title: Jekyll post

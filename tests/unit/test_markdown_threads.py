@@ -1,4 +1,4 @@
-"""A publish renders posts from several threads at once (stitchpress.parallel): code
+"""A publish renders posts from several threads at once (stitchpress.aws.parallel): code
 highlighting and parsing must work when those threads are the first to use Pygments or a parser."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 SCRIPT = """
 import sys, threading
-from stitchpress.markdown import render_markdown
+from stitchpress.core.mdrender import render_markdown
 langs = ["python", "javascript", "rust", "go", "c", "java", "ruby", "bash",
          "yaml", "json", "toml", "sql", "html", "css", "kotlin", "swift"]
 barrier = threading.Barrier(len(langs))
@@ -33,7 +33,7 @@ sys.exit(1 if errors else 0)
 FRESH_PARSERS = """
 import sys, threading
 sys.setswitchinterval(1e-6)  # switch threads as often as CPython allows
-from stitchpress import markdown, textstats
+from stitchpress.core import mdrender, textstats
 DOC = '''# Title
 
 Some *text*, a [link](https://example.com) and `code`.
@@ -51,19 +51,19 @@ A footnote[^1].
 
 [^1]: The note.
 '''
-want = (markdown.render_markdown(DOC).html, textstats.derive_excerpt(DOC))
+want = (mdrender.render_markdown(DOC).html, textstats.derive_excerpt(DOC))
 errors = []
 for _ in range(200):
     # A fresh parser, as a new execution environment has, parsed by several threads at once.
-    markdown._markdown_it.cache_clear()
+    mdrender._markdown_it.cache_clear()
     textstats._parser.cache_clear()
-    markdown._markdown_it()
+    mdrender._markdown_it()
     textstats._parser()
     barrier = threading.Barrier(4)
     def work():
         barrier.wait()
         try:
-            if (markdown.render_markdown(DOC).html, textstats.derive_excerpt(DOC)) != want:
+            if (mdrender.render_markdown(DOC).html, textstats.derive_excerpt(DOC)) != want:
                 errors.append("wrong output")
         except Exception as e:
             errors.append(f"{type(e).__name__}: {e}")

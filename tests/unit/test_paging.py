@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stitchpress import paging
+from stitchpress.core import paging
 
 
 def pages_content(count: int, size: int) -> dict[int | None, list[int]]:

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from stitchpress import parallel
+from stitchpress.aws import parallel
 
 
 def test_results_come_back_in_the_items_order() -> None:

@@ -1,4 +1,4 @@
-"""Images in a post body (stitchpress.pictures via render_markdown and compile_draft): pure, with
+"""Images in a post body (stitchpress.core.pictures via render_markdown and compile_draft): pure, with
 the image records given as a dict."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import re
 from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
 
-from stitchpress.images import ImageInfo
-from stitchpress.model import SiteSettings
-from stitchpress.pipeline import compile_draft
-from stitchpress.render import Renderer, render_markdown
+from stitchpress.core.images import ImageInfo
+from stitchpress.core.model import SiteSettings
+from stitchpress.core.pipeline import compile_draft
+from stitchpress.core.render import Renderer, render_markdown
 
 CHART = ImageInfo(hash="a" * 20, width=1600, height=900, fallback="png", widths=(480, 960, 1600))
 PHOTO = ImageInfo(hash="b" * 20, width=700, height=1000, fallback="jpg", widths=(480, 700))

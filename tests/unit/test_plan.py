@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from stitchpress.model import PostSummary, Term
-from stitchpress.plan import Change, first_page, listing_path, numbered_pages_gone, sitemap_path
+from stitchpress.core.model import PostSummary, Term
+from stitchpress.core.plan import Change, first_page, listing_path, numbered_pages_gone, sitemap_path
 
 
 def post(

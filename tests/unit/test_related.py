@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from stitchpress.model import PostSummary, Term
-from stitchpress.related import RELATED_MAX, choose, listings
+from stitchpress.core.model import PostSummary, Term
+from stitchpress.core.related import RELATED_MAX, choose, listings
 
 
 def post(

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stitchpress import render
-from stitchpress.markdown import Heading, RenderedBody, heading_slug, is_safe_url
-from stitchpress.model import PostSummary, SiteSettings, Term
-from stitchpress.render import (
+from stitchpress.core import render
+from stitchpress.core.mdrender import Heading, RenderedBody, heading_slug, is_safe_url
+from stitchpress.core.model import PostSummary, SiteSettings, Term
+from stitchpress.core.render import (
     FEED_PATH,
     STYLESHEET_PATH,
     Renderer,
@@ -29,7 +29,7 @@ from stitchpress.render import (
     render_markdown,
     static_assets,
 )
-from stitchpress.urls import category_path, quote_path, tag_path
+from stitchpress.core.urls import category_path, quote_path, tag_path
 from tests.conftest import EXAMPLE_DRAFT
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -356,7 +356,7 @@ def test_listing_pagination_custom_url_and_edges() -> None:
 
 
 @dataclass(frozen=True)
-class Nav:  # the shape of stitchpress.paging.Nav
+class Nav:  # the shape of stitchpress.core.paging.Nav
     page: int | None
     pages: int
     newer: str | None
@@ -581,7 +581,7 @@ def test_static_assets_are_one_stylesheet_with_highlighting_and_the_search_scrip
 def test_committed_pygments_css_is_current() -> None:
     committed = static_assets()[STYLESHEET_PATH].decode()
     assert committed.endswith(pygments_css()), (
-        "templates/pygments.css is stale: python -m stitchpress.render > "
+        "templates/pygments.css is stale: python -m stitchpress.core.render > "
         "layers/stitchpress/stitchpress/templates/pygments.css"
     )
 
@@ -596,7 +596,7 @@ def test_stylesheet_link_changes_with_the_css() -> None:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, stitchpress.render\n"
+        "import sys, stitchpress.core.render\n"
         "print(sorted(m for m in ('jinja2', 'pygments', 'markdown_it') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

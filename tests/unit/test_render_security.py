@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stitchpress.model import PostSummary, SiteSettings, Term
-from stitchpress.render import Renderer, render_markdown
-from stitchpress.urls import url_key
+from stitchpress.core.model import PostSummary, SiteSettings, Term
+from stitchpress.core.render import Renderer, render_markdown
+from stitchpress.core.urls import url_key
 
 SITE = SiteSettings(title="Safe <Site>", base_url="https://blog.example.com", language="en")
 

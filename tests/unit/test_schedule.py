@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stitchpress import clock, schedule
-from stitchpress.events import DraftChange, changes_from_s3_event, scheduled_event
-from stitchpress.model import DraftRejected, PostMeta
-from stitchpress.sweep import delay_seconds
-from stitchpress.validate import parse_draft
+from stitchpress.core import clock, schedule
+from stitchpress.core.events import DraftChange, changes_from_s3_event, scheduled_event
+from stitchpress.core.model import DraftRejected, PostMeta
+from stitchpress.core.validate import parse_draft
+from stitchpress.service.sweep import delay_seconds
 from tests.conftest import ROOT
 
 JST = timezone(timedelta(hours=9))

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stitchpress.render import render_markdown
-from stitchpress.search import MAX_STORED_BYTES, Dirty, due, is_hashed, language, pack, text_of, unpack
+from stitchpress.core.render import render_markdown
+from stitchpress.core.search import MAX_STORED_BYTES, Dirty, due, is_hashed, language, pack, text_of, unpack
 
 
 def test_the_text_of_a_post_is_its_words_without_markup() -> None:

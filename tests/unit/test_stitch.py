@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stitchpress.stitch import StitchResult, stitch
+from stitchpress.core.stitch import StitchResult, stitch
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "drafts" / "2025-09-21-meta-ai-investment.md"

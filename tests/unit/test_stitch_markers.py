@@ -8,8 +8,8 @@ import hashlib
 
 import pytest
 
-from stitchpress import stitch as stitch_module
-from stitchpress.stitch import (
+from stitchpress.core import stitch as stitch_module
+from stitchpress.core.stitch import (
     DUPLICATE_MIN,
     MIN_OVERLAP,
     MISSING_MARKER_MIN,

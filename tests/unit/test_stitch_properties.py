@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from stitchpress.stitch import MIN_OVERLAP, MISSING_MARKER_MIN, stitch
+from stitchpress.core.stitch import MIN_OVERLAP, MISSING_MARKER_MIN, stitch
 
 # Vocabularies: no "…", no "...", no "#", "|", "`" or "---" (they would change what a paragraph
 # is); some characters whose NFKC form differs (full-width, half-width kana, accents).

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from stitchpress.stitch import stitch
+from stitchpress.core.stitch import stitch
 
 ROUNDS = 3  # measurements of the ratio before the test fails
 REPEATS = 3  # best of this many runs per size

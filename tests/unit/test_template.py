@@ -21,9 +21,14 @@ from typing import Any
 import pytest
 from cfnlint.decode.cfn_yaml import load  # type: ignore[import-untyped]
 
-from stitchpress import storage
-from stitchpress.config import DEFAULT_INVALIDATION_PATH_LIMIT, DEFAULT_MAX_DRAFT_BYTES, ENV_VARS, Config
+from stitchpress.core import keys
 from stitchpress.local import stack
+from stitchpress.service.config import (
+    DEFAULT_INVALIDATION_PATH_LIMIT,
+    DEFAULT_MAX_DRAFT_BYTES,
+    ENV_VARS,
+    Config,
+)
 from tests import deployed
 from tests.conftest import EXAMPLE_DRAFT, ROOT
 
@@ -159,9 +164,9 @@ def test_logical_ids_and_types_match_the_local_stack() -> None:
 
 def test_the_local_stack_records_the_same_outputs_and_function_environment() -> None:
     # `rebuild --endpoint` reads the local stack with the code that reads a deployed one.
-    from stitchpress.config import Config as _Config
-    from stitchpress.deployed import FUNCTION_LOGICAL_ID, OUTPUT_VARS
-    from stitchpress.model import SiteSettings
+    from stitchpress.cli.deployed import FUNCTION_LOGICAL_ID, OUTPUT_VARS
+    from stitchpress.core.model import SiteSettings
+    from stitchpress.service.config import Config as _Config
 
     config = _Config("d", "s", "i", "idem", "E1", SiteSettings(base_url="http://127.0.0.1:8000"))
     local = stack.cloudformation_template(
@@ -227,7 +232,7 @@ def test_every_notification_goes_to_one_of_the_two_queues() -> None:
 
 
 def test_only_markdown_under_drafts_notifies_the_publish_queue() -> None:
-    from stitchpress.events import DRAFT_SUFFIXES
+    from stitchpress.core.events import DRAFT_SUFFIXES
 
     filters = notification_filters()
     assert sorted(stack.NOTIFICATION_EVENTS) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
@@ -257,7 +262,7 @@ def matches_notification(key: str, queue: str = "${PublishQueue.Arn}") -> bool:
         ("theme/post.html", False),
         ("theme/x.md", False),
         ("x.md", False),
-        (storage.report_key("drafts/2025-09-21-meta-ai-investment.md"), False),
+        (keys.report_key("drafts/2025-09-21-meta-ai-investment.md"), False),
     ],
 )
 def test_what_triggers_a_publish(key: str, triggers: bool) -> None:
@@ -290,7 +295,7 @@ def test_event_source_reports_partial_batch_failures_with_bounded_concurrency() 
 
 
 def test_rebuild_function_runs_its_handler_with_the_publish_settings_and_its_queue() -> None:
-    from stitchpress import fanout
+    from stitchpress.core import fanout
 
     fn = props("RebuildFunction")
     module_name, _, attr = fn["Handler"].partition(".")
@@ -337,7 +342,7 @@ def test_editors_may_start_and_follow_rebuild_jobs_and_nothing_else_in_the_index
     table = [s for s in statements if text(s["Resource"]) == "${IndexTable.Arn}"]
     assert len(table) == 1
     assert table[0]["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["JOB"]}}
-    from stitchpress.jobs import JOB_KEY
+    from stitchpress.aws.jobs import JOB_KEY
 
     assert JOB_KEY["pk"]["S"] == "JOB"
     assert [text(s["Resource"]) for s in statements if "sqs:SendMessage" in as_list(s["Action"])] == [
@@ -393,8 +398,8 @@ def test_image_function_is_sized_for_encoding_and_its_queue_for_its_timeout() ->
 
 
 def test_image_function_environment_is_exactly_its_config_contract() -> None:
-    from stitchpress.image_publish import IMAGE_ENV_VARS, ImageConfig
-    from stitchpress.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+    from stitchpress.core.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+    from stitchpress.service.image_publish import IMAGE_ENV_VARS, ImageConfig
 
     env = function_env("ImageFunction")
     assert set(env) == set(IMAGE_ENV_VARS) | POWERTOOLS_VARS
@@ -425,13 +430,13 @@ def test_image_function_environment_is_exactly_its_config_contract() -> None:
 )
 def test_what_notifies_the_image_queue(key: str, triggers: bool) -> None:
     assert matches_notification(key, "${ImageQueue.Arn}") is triggers
-    from stitchpress.image_publish import is_image_source_key
+    from stitchpress.service.image_publish import is_image_source_key
 
     assert is_image_source_key(key) is triggers
 
 
 def test_image_notifications_match_the_local_stack() -> None:
-    from stitchpress.images import NOTIFICATION_SUFFIXES
+    from stitchpress.core.images import NOTIFICATION_SUFFIXES
 
     filters = notification_filters("${ImageQueue.Arn}")
     assert sorted((e, p, x) for e, _q, p, x in filters) == sorted(
@@ -450,7 +455,7 @@ def test_image_function_writes_only_media_on_the_site_and_never_drafts() -> None
 
 
 def test_unused_media_expire_by_lifecycle_after_a_grace_period() -> None:
-    from stitchpress.media import UNUSED_GRACE_DAYS, UNUSED_TAG
+    from stitchpress.aws.media import UNUSED_GRACE_DAYS, UNUSED_TAG
 
     rules = {r["Id"]: r for r in props("SiteBucket")["LifecycleConfiguration"]["Rules"]}
     rule = rules["ExpireUnusedMedia"]
@@ -477,9 +482,9 @@ def test_the_function_can_write_to_the_drafts_bucket_only_outside_drafts(role: s
         for res in allowed(action, role):
             if "DraftsBucket" in res:
                 assert res == "${DraftsBucket.Arn}/reports/*", (action, res)
-    assert not storage.REPORTS_PREFIX.startswith(stack.NOTIFICATION_PREFIX)
-    assert not matches_notification(storage.REPORTS_PREFIX + "x.md")
-    assert not matches_notification(storage.REPORTS_PREFIX + "x.png.json", "${ImageQueue.Arn}")
+    assert not keys.REPORTS_PREFIX.startswith(stack.NOTIFICATION_PREFIX)
+    assert not matches_notification(keys.REPORTS_PREFIX + "x.md")
+    assert not matches_notification(keys.REPORTS_PREFIX + "x.png.json", "${ImageQueue.Arn}")
     # The site lives in another bucket, which has no notifications at all.
     assert "NotificationConfiguration" not in props("SiteBucket")
 
@@ -488,7 +493,7 @@ def test_the_function_reads_drafts_and_theme_including_versions() -> None:
     expected = {"${DraftsBucket.Arn}/drafts/*", "${DraftsBucket.Arn}/theme/*"}
     assert expected <= set(allowed("s3:GetObject"))
     assert expected <= set(allowed("s3:GetObjectVersion"))
-    assert storage.DRAFTS_PREFIX == "drafts/" and storage.THEME_PREFIX == "theme/"
+    assert keys.DRAFTS_PREFIX == "drafts/" and keys.THEME_PREFIX == "theme/"
 
 
 @pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole", "RebuildFunctionRole"])
@@ -637,8 +642,8 @@ class CspAudit(HTMLParser):
 
 
 def test_the_default_theme_satisfies_the_csp() -> None:
-    from stitchpress.model import PostSummary, SiteSettings, Term
-    from stitchpress.render import Renderer, render_markdown
+    from stitchpress.core.model import PostSummary, SiteSettings, Term
+    from stitchpress.core.render import Renderer, render_markdown
 
     renderer = Renderer(SiteSettings(title="t", base_url="https://example.com", language="ja"))
     body = EXAMPLE_DRAFT.read_text(encoding="utf-8").split("\n---\n", 1)[1]

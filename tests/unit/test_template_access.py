@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from stitchpress import storage
+from stitchpress.core import keys
 from tests.unit.test_template import props, template, text
 
 WRITE = {"s3:PutObject", "s3:DeleteObject"}
@@ -32,21 +32,21 @@ def allows(policy: str, action: str, key: str) -> bool:
 
 
 def test_writers_may_publish_and_unpublish_drafts_but_not_touch_the_theme() -> None:
-    draft = storage.DRAFTS_PREFIX + "2025-09-21-post.md"
-    theme = storage.THEME_PREFIX + "post.html"
+    draft = keys.DRAFTS_PREFIX + "2025-09-21-post.md"
+    theme = keys.THEME_PREFIX + "post.html"
     for action in WRITE:
         assert allows("WritersPolicy", action, draft)
-        assert allows("WritersPolicy", action, storage.DRAFTS_PREFIX + "photo.jpg")  # images too
+        assert allows("WritersPolicy", action, keys.DRAFTS_PREFIX + "photo.jpg")  # images too
         assert not allows("WritersPolicy", action, theme)
-        assert not allows("WritersPolicy", action, storage.REPORTS_PREFIX + "post.md.json")
-    assert allows("WritersPolicy", "s3:GetObject", storage.report_key(draft))
+        assert not allows("WritersPolicy", action, keys.REPORTS_PREFIX + "post.md.json")
+    assert allows("WritersPolicy", "s3:GetObject", keys.report_key(draft))
 
 
 def test_editors_may_change_the_theme_and_publish() -> None:
     for action in WRITE:
-        assert allows("EditorsPolicy", action, storage.THEME_PREFIX + "base.html")
-        assert allows("EditorsPolicy", action, storage.DRAFTS_PREFIX + "2025-09-21-post.md")
-        assert not allows("EditorsPolicy", action, storage.REPORTS_PREFIX + "post.md.json")
+        assert allows("EditorsPolicy", action, keys.THEME_PREFIX + "base.html")
+        assert allows("EditorsPolicy", action, keys.DRAFTS_PREFIX + "2025-09-21-post.md")
+        assert not allows("EditorsPolicy", action, keys.REPORTS_PREFIX + "post.md.json")
 
 
 def test_both_policies_are_stack_outputs() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 
-from stitchpress import search_job
 from stitchpress.local import stack
+from stitchpress.service import search_job
 from tests.conftest import ROOT
 from tests.unit.test_template import as_list, props, role_statements, template, text
 

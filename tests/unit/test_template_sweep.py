@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.util
 import re
 
-from stitchpress import pending, sweep
+from stitchpress.aws import pending
+from stitchpress.service import sweep
 from tests.conftest import ROOT
 from tests.unit.test_template import as_list, props, resource, role_statements, template, text
 
@@ -57,7 +58,7 @@ def test_the_sweep_role_reads_and_clears_only_the_pending_and_search_partitions_
     assert grants == {
         ("dynamodb:Query", "${IndexTable.Arn}", leading(pending.PENDING)),
         ("dynamodb:DeleteItem", "${IndexTable.Arn}", leading(pending.PENDING)),
-        # the search mark (stitchpress.search_store): read, and cleared once the job is sent
+        # the search mark (stitchpress.aws.search_store): read, and cleared once the job is sent
         ("dynamodb:GetItem", "${IndexTable.Arn}", leading("SEARCH")),
         ("dynamodb:DeleteItem", "${IndexTable.Arn}", leading("SEARCH")),
         ("sqs:SendMessage", "${PublishQueue.Arn}", "None"),

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stitchpress import textstats
-from stitchpress.model import Message
-from stitchpress.textstats import (
+from stitchpress.core import textstats
+from stitchpress.core.model import Message
+from stitchpress.core.textstats import (
     check_reading_time,
     derive_excerpt,
     detect_language,
     estimate_reading_time,
 )
-from stitchpress.validate import parse_draft
+from stitchpress.core.validate import parse_draft
 from tests.conftest import EXAMPLE_DRAFT
 
 # --- derive_excerpt ------------------------------------------------------------------------------

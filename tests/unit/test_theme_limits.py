@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from stitchpress import sandbox
-from stitchpress.render import Renderer, render_markdown
+from stitchpress.core import sandbox
+from stitchpress.core.render import Renderer, render_markdown
 from tests.unit.test_render import SITE, parse, summary, text_of
 
 HEAD = '{% extends "base.html" %}\n{% block main %}\n<h1>MINE</h1>\n'
@@ -147,8 +147,8 @@ def test_compile_time_power_in_a_used_template_compiles_at_once() -> None:
     # Run apart: on the old code this holds the GIL forever, and no timeout can interrupt it.
     code = textwrap.dedent(
         """
-        from stitchpress.render import Renderer
-        from stitchpress.model import SiteSettings
+        from stitchpress.core.render import Renderer
+        from stitchpress.core.model import SiteSettings
         r = Renderer(SiteSettings(), {"post.html": "{% if false %}{{ 9**(9**9) }}{% endif %}"})
         print(r.problems)
         """

@@ -1,5 +1,5 @@
 """The X-Ray SDK stays off the functions' cold start unless tracing AWS calls is asked for
-(stitchpress.tracing): Powertools' Tracer() imports it (~210 ms here) even when disabled.
+(stitchpress.service.tracing): Powertools' Tracer() imports it (~210 ms here) even when disabled.
 
 Each check imports the function as Lambda does (template.yaml's Handler from its CodeUri, under
 the template's environment and what Lambda sets) in a fresh interpreter, and looks at
@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from stitchpress.tracing import sdk_tracing
+from stitchpress.service.tracing import sdk_tracing
 from tests.deployed import LAYER, handler_location, lambda_env
 
 FUNCTIONS = ["PublishFunction", "ImageFunction", "SweepFunction"]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stitchpress.urls import object_key, post_path, quote_path, tag_path, url_key
+from stitchpress.core.urls import object_key, post_path, quote_path, tag_path, url_key
 
 
 @pytest.mark.parametrize(

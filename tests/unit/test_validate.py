@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from stitchpress.model import DraftRejected, Message, ParsedDraft, Term
-from stitchpress.validate import (
+from stitchpress.core.model import DraftRejected, Message, ParsedDraft, Term
+from stitchpress.core.validate import (
     DEFAULT_MAX_BYTES,
     EMPTY_BODY_MESSAGE,
     MAX_FRONT_MATTER_CHARS,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from stitchpress.model import DraftRejected, ParsedDraft
-from stitchpress.validate import MAX_READING_TIME, MAX_TERM_CHARS, parse_draft
+from stitchpress.core.model import DraftRejected, ParsedDraft
+from stitchpress.core.validate import MAX_READING_TIME, MAX_TERM_CHARS, parse_draft
 
 KEY = "drafts/2025-09-21-x.md"
 BASIC = "title: Hello\ndate: 2025-09-21\n"

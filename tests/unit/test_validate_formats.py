@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from stitchpress.model import DraftRejected, Term
-from stitchpress.validate import parse_draft
+from stitchpress.core.model import DraftRejected, Term
+from stitchpress.core.validate import parse_draft
 
 KEY = "drafts/2025-09-21-x.md"
 JST = timezone(timedelta(hours=9))
@@ -129,7 +129,7 @@ def test_json_syntax_error_names_the_line_and_the_fix() -> None:
 
 def test_validating_yaml_does_not_import_python_frontmatter() -> None:
     code = (
-        "import sys; from stitchpress.validate import parse_draft; "
+        "import sys; from stitchpress.core.validate import parse_draft; "
         "parse_draft('a.md', b'---\\ntitle: t\\ndate: 2025-09-21\\n---\\nBody\\n'); "
         "print('frontmatter' in sys.modules)"
     )

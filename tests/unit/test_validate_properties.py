@@ -13,9 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stitchpress.model import DraftRejected, SiteSettings
-from stitchpress.urls import url_key
-from stitchpress.validate import parse_draft
+from stitchpress.core.model import DraftRejected, SiteSettings
+from stitchpress.core.urls import url_key
+from stitchpress.core.validate import parse_draft
 
 KEY = "drafts/2025-09-21-x.md"
 FIELDS = [
@@ -34,7 +34,7 @@ FIELDS = [
     "tag",
     "category",
 ]
-HAVE_PIPELINE = importlib.util.find_spec("stitchpress.stitch") is not None
+HAVE_PIPELINE = importlib.util.find_spec("stitchpress.core.stitch") is not None
 
 # Modest example counts: the suite's run time matters more than a few more random cases.
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -153,11 +153,11 @@ def test_valid_front_matter_is_always_accepted(title: str, when: date, tags: lis
     assert {t.key for t in parsed.meta.tags} == {url_key(" ".join(t.split())) for t in tags}
 
 
-@pytest.mark.skipif(not HAVE_PIPELINE, reason="stitchpress.stitch not written yet")
+@pytest.mark.skipif(not HAVE_PIPELINE, reason="stitchpress.core.stitch not written yet")
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.binary(max_size=300), st.builds(as_draft, front_matters, st.text(max_size=60))))
 def test_compile_draft_only_raises_draft_rejected(data: bytes) -> None:
-    from stitchpress.pipeline import compile_draft
+    from stitchpress.core.pipeline import compile_draft
 
     try:
         post = compile_draft(KEY, data, SiteSettings(), max_bytes=10_000)

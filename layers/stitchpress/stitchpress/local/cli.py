@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from ..config import add_site_arguments, site_from_arguments
+from ..service.config import add_site_arguments, site_from_arguments
 from .runtime import DEFAULT_SWEEP_SECONDS
 
 EXIT_WITHOUT_TEARDOWN = True  # see cli.main
@@ -67,7 +67,7 @@ def _workers(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import handler
+    from ..service import handler
     from .console import show_outcomes
     from .session import local_stack
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..config import add_site_arguments, site_from_arguments
-from ..image_publish import is_image_source_key
+from ..service.config import add_site_arguments, site_from_arguments
+from ..service.image_publish import is_image_source_key
 
 EXIT_WITHOUT_TEARDOWN = True  # see cli.main
 

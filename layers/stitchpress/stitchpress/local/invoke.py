@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
-from ..events import DraftChange, read_s3_event
-from ..storage import report_key
+from ..core.events import DraftChange, read_s3_event
+from ..core.keys import report_key
 from .runtime import FAKE_CREDENTIALS, REGION
 
 EXAMPLE_DRAFT = "2025-09-21-meta-ai-investment.md"  # seeds a key with no example of its own name

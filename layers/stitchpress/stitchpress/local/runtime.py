@@ -156,16 +156,18 @@ class LocalContext:
 
 
 def handler_module(environment: int, name: str = "handler") -> ModuleType:
-    """A fresh copy of a handler module (stitchpress.handler, or stitchpress.image_handler), as
+    """A fresh copy of a handler module (stitchpress.service.handler, or stitchpress.service.image_handler), as
     a separate Lambda execution environment has: its own publisher, clients and Powertools state."""
     import importlib
     import importlib.util
 
-    module = importlib.import_module(f"stitchpress.{name}")
+    module = importlib.import_module(f"stitchpress.service.{name}")
 
     if environment == 0:
         return module
-    spec = importlib.util.spec_from_file_location(f"stitchpress._{name}_env{environment}", module.__file__)
+    spec = importlib.util.spec_from_file_location(
+        f"stitchpress.service._{name}_env{environment}", module.__file__
+    )
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(copy)
@@ -295,8 +297,8 @@ class Sweeper:
         interval: float,
         search_quiet: float = DEFAULT_SEARCH_QUIET,
     ) -> None:
-        from ..pending import PendingIndex
-        from ..search_store import SearchStore
+        from ..aws.pending import PendingIndex
+        from ..aws.search_store import SearchStore
 
         if not 0 < interval <= 900:
             raise ValueError(
@@ -316,8 +318,8 @@ class Sweeper:
         self._thread = threading.Thread(target=self._run, name="stitchpress-sweep", daemon=True)
 
     def sweep_once(self) -> int:
-        from .. import clock
-        from ..sweep import DEFAULT_SEARCH_LONGEST, start_search, sweep
+        from ..core import clock
+        from ..service.sweep import DEFAULT_SEARCH_LONGEST, start_search, sweep
 
         self.sweeps += 1
         now = clock.now()

@@ -13,8 +13,8 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ..model import SiteSettings
-from ..storage import report_key
+from ..core.keys import report_key
+from ..core.model import SiteSettings
 from .runtime import DEFAULT_SWEEP_SECONDS, QueueWorker, Sweeper, embedded_aws, serve_site
 from .stack import Stack, create_stack, register_stack, site_bucket_name
 
@@ -137,8 +137,8 @@ def local_stack(
         }
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
-        from .. import handler as handler_module
-        from .. import image_handler, rebuild_handler, search_job
+        from ..service import handler as handler_module
+        from ..service import image_handler, rebuild_handler, search_job
 
         handler_module.reset()
         image_handler.reset()

@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config import Config
-from ..image_publish import ImageConfig
-from ..images import NOTIFICATION_SUFFIXES
-from ..model import SiteSettings
+from ..core.images import NOTIFICATION_SUFFIXES
+from ..core.model import SiteSettings
+from ..service.config import Config
+from ..service.image_publish import ImageConfig
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from boto3.session import Session
@@ -294,7 +294,7 @@ def register_stack(session: Session, stack: Stack, name: str = STACK_NAME) -> No
 
     Costs moto's CloudFormation import (seconds: it loads every service it can create), so only
     `local up` does it."""
-    code = "from stitchpress.handler import handler\n"  # functions/publish/app.py
+    code = "from stitchpress.service.handler import handler\n"  # functions/publish/app.py
     session.client("cloudformation").create_stack(
         StackName=name, TemplateBody=json.dumps(cloudformation_template(stack, code))
     )

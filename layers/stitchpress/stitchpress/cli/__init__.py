@@ -1,0 +1,1 @@
+"""The `stitchpress` command line (not shipped in the Lambda layer)."""
