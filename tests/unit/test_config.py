@@ -150,7 +150,7 @@ def test_explicit_mode_overrides_detection() -> None:
 
 
 def test_the_image_function_checks_its_environment_the_same_way() -> None:
-    from stitchpress.image_publish import ImageConfig
+    from stitchpress.service.image_publish import ImageConfig
 
     env = lambda_env("ImageFunction")
     assert ImageConfig.from_env(env).publish_queue_url.startswith("https://sqs.")
