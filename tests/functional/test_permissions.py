@@ -141,6 +141,7 @@ def test_a_scheduled_posts_life_is_allowed_by_both_roles(
     handler.reset()
     sweep._clients.cache_clear()  # build the sweep's clients now, under the recorder
     monkeypatch.setenv("PUBLISH_QUEUE_URL", aws.stack.queue_url)
+    monkeypatch.setenv("SEARCH_QUEUE_URL", aws.stack.search_queue_url)
     fake = clock.FakeClock(datetime(2026, 12, 3, tzinfo=UTC))
     with clock.using(fake):
         site = Site(aws, fake)
@@ -160,7 +161,10 @@ def test_a_scheduled_posts_life_is_allowed_by_both_roles(
     def denied(made: list[tuple[str, str, dict[str, Any]]], role: str) -> list[str]:
         out = []
         for service, op, params in made:
-            if service == "sqs":
+            if service == "sqs" and op == "SendMessage":  # the search job's start (issue 18)
+                assert params["QueueUrl"] == aws.stack.search_queue_url
+                needs = [("sqs:SendMessage", "${SearchQueue.Arn}")]
+            elif service == "sqs":
                 assert op == "SendMessageBatch" and params["QueueUrl"] == aws.stack.queue_url
                 needs = [("sqs:SendMessage", "${PublishQueue.Arn}")]
             else:
@@ -178,15 +182,19 @@ def test_a_scheduled_posts_life_is_allowed_by_both_roles(
     assert {f"{s}.{o}" for s, o, _ in swept} == {
         "dynamodb.Query",
         "dynamodb.DeleteItem",
+        "dynamodb.GetItem",  # the search mark (none: nothing was published yet, so no job)
         "sqs.SendMessageBatch",
     }
     assert not denied(swept, "SweepFunctionRole")
-    # The role's dynamodb:LeadingKeys condition: every key the sweep reads or deletes is PENDING.
+    # The role's dynamodb:LeadingKeys conditions: the sweep queries and deletes in the PENDING
+    # partition, and reads and clears the search mark in the SEARCH partition.
     for _service, op, params in swept:
         if op == "Query":
             assert params["ExpressionAttributeValues"][":pk"] == {"S": "PENDING"}
         elif op == "DeleteItem":
-            assert params["Key"]["pk"] == {"S": "PENDING"}
+            assert params["Key"]["pk"] in ({"S": "PENDING"}, {"S": "SEARCH"})
+        elif op == "GetItem":
+            assert params["Key"]["pk"] == {"S": "SEARCH"}
 
 
 def test_every_call_of_the_image_functions_life_is_allowed_by_its_role(
