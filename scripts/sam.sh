@@ -97,6 +97,7 @@ cmd_build() {
   ensure_python313
   timed "sam build" "$SAM" build --template-file "$TEMPLATE" "$@"
   check_layer_arch
+  check_layer_contents
   check_imports
 }
 
@@ -105,7 +106,7 @@ cmd_build() {
 # their pure-Python fallbacks; it still proves the layer holds every module the handler imports.
 check_imports() {
   local fn
-  for fn in PublishFunction ImageFunction SweepFunction; do
+  for fn in PublishFunction ImageFunction SweepFunction RebuildFunction SearchFunction; do
     FN="$fn" POWERTOOLS_TRACE_DISABLED=true python3.13 -S -c '
 import os, sys, time
 fn = os.environ["FN"]
@@ -172,6 +173,24 @@ cmd_invoke() {
   python="$(python3.13 -c 'import sys; print(sys.executable)')"
   "${STITCHPRESS_PYTHON:-.venv/bin/python}" -m stitchpress.local.invoke --build-dir "$INVOKE_DIR" \
     --runtime "$runtime" --rie "$rie" --python "$python" "$event" "$@"
+}
+
+# The build holds only what the functions import: the layer ships stitchpress's core/, aws/,
+# service/ and templates/, never cli/ or local/ (the command line and the embedded moto stack),
+# and no function or layer carries moto.
+check_layer_contents() {
+  local found
+  [[ -d .aws-sam/build/StitchpressLayer/python/stitchpress/service ]] || {
+    log "StitchpressLayer has no stitchpress/service: the layer Makefile ships the wrong folders"
+    return 1
+  }
+  found="$(find .aws-sam/build \( -path '*/stitchpress/cli' -o -path '*/stitchpress/local' \
+    -o -name moto -o -name 'moto-*.dist-info' \) -print | sort)"
+  if [[ -n "$found" ]]; then
+    log "the build ships what no function imports: $(echo "$found" | tr '\n' ' ')"
+    return 1
+  fi
+  log "StitchpressLayer: $(cd .aws-sam/build/StitchpressLayer/python/stitchpress && echo */ | tr -d /); no cli/, local/ or moto in the build"
 }
 
 # Each layer must hold only aarch64 (or pure-Python) extension modules; ImagesLayer must hold

@@ -149,14 +149,66 @@ def test_explicit_mode_overrides_detection() -> None:
     assert Config.from_env(deployed_env(SITE_URL=None), lambda_mode=False).site.base_url.startswith("http://")
 
 
-def test_a_bad_configuration_fails_the_cold_start() -> None:
-    """Imported as Lambda imports it, the publish function refuses to start (before any event),
-    with the one message; nothing is published with a localhost URL."""
-    code_dir, module, _ = handler_location("PublishFunction")
+def test_the_image_function_checks_its_environment_the_same_way() -> None:
+    from stitchpress.service.image_publish import ImageConfig
+
+    env = lambda_env("ImageFunction")
+    assert ImageConfig.from_env(env).publish_queue_url.startswith("https://sqs.")
+    env["PUBLISH_QUEUE_URL"] = "publish-queue"
+    del env["MAX_IMAGE_BYTES"]
+    with pytest.raises(ConfigError) as e:
+        ImageConfig.from_env(env)
+    assert str(e.value) == (
+        "the image function's configuration (Lambda): PUBLISH_QUEUE_URL is 'publish-queue': expected an"
+        " absolute http(s) URL such as https://blog.example.com (template.yaml: resource PublishQueue,"
+        " Output PublishQueueUrl); MAX_IMAGE_BYTES is missing (template.yaml: parameter MaxImageBytes)"
+    )
+
+
+def test_the_sweep_checks_its_environment_the_same_way() -> None:
+    from stitchpress.service.sweep import SweepConfig
+
+    env = lambda_env("SweepFunction")
+    assert SweepConfig.from_env(env).lookahead == 60
+    env["SWEEP_LOOKAHEAD_SECONDS"] = "3600"  # past SQS's longest delay
+    del env["SEARCH_QUEUE_URL"]
+    with pytest.raises(ConfigError) as e:
+        SweepConfig.from_env(env)
+    assert str(e.value) == (
+        "the sweep function's configuration (Lambda): SEARCH_QUEUE_URL is missing (template.yaml:"
+        " resource SearchQueue, Output SearchQueueUrl); SWEEP_LOOKAHEAD_SECONDS is '3600': expected a"
+        " number of seconds from 0 to 900 (template.yaml: SweepFunction's Environment)"
+    )
+    local = {k: v for k, v in env.items() if k not in ("AWS_LAMBDA_FUNCTION_NAME", "SWEEP_LOOKAHEAD_SECONDS")}
+    with pytest.raises(ConfigError, match="SEARCH_QUEUE_URL is missing"):  # required everywhere
+        SweepConfig.from_env(local)
+
+
+@pytest.mark.parametrize(
+    ("function", "variable", "says"),
+    [
+        (
+            "SweepFunction",
+            "INDEX_TABLE",
+            "the sweep function's configuration (Lambda): INDEX_TABLE is missing",
+        ),
+        ("PublishFunction", "SITE_URL", "the publish function's configuration (Lambda): SITE_URL is missing"),
+        (
+            "ImageFunction",
+            "PUBLISH_QUEUE_URL",
+            "the image function's configuration (Lambda): PUBLISH_QUEUE_URL is missing",
+        ),
+    ],
+)
+def test_a_bad_configuration_fails_the_cold_start(function: str, variable: str, says: str) -> None:
+    """Imported as Lambda imports it, the function refuses to start (before any event), with
+    the one message; nothing is published with a localhost URL."""
+    code_dir, module, _ = handler_location(function)
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
-    env = keep | deployed_env(SITE_URL=None) | {"PYTHONPATH": str(LAYER)}
+    env = keep | lambda_env(function) | {"PYTHONPATH": str(LAYER)}
+    del env[variable]
     proc = subprocess.run(
         [sys.executable, "-c", f"import {module}"], cwd=code_dir, env=env, capture_output=True, text=True
     )
     assert proc.returncode != 0
-    assert "ConfigError: the publish function's configuration (Lambda): SITE_URL is missing" in proc.stderr
+    assert f"ConfigError: {says}" in proc.stderr

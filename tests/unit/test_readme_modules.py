@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import ROOT
 
 
@@ -13,3 +15,27 @@ def test_every_module_has_a_row() -> None:
     assert sorted(m for m in modules if f"`{m}`" not in table) == []
     folders = {p.parent.name for p in package.glob("*/__init__.py")}
     assert sorted(f for f in folders if f"`{f}/`" not in table) == []
+
+
+def test_where_things_are_names_paths_that_exist() -> None:
+    """The README's map for a new engineer ("Where things are") points at real files."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Where things are") :].split("\n## ", 1)[0]
+    package = ROOT / "layers" / "stitchpress" / "stitchpress"
+    named = [
+        p for p in re.findall(r"`([^`\s]+)`", section) if "/" in p or p.endswith((".py", ".yaml", ".md"))
+    ]
+    assert len(named) > 20
+    missing = [p for p in named if not any(any(base.glob(p.rstrip("/"))) for base in (ROOT, package))]
+    assert missing == []
+    for question in (
+        "stitching rule",
+        "page plan",
+        "DynamoDB schema",
+        "the template",
+        "unit tests",
+        "functional tests",
+        "end-to-end tests",
+        "benchmarks",
+    ):
+        assert question in section

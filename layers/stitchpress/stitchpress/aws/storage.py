@@ -35,7 +35,6 @@ class DraftObject:
     data: bytes
     version_id: str | None
     etag: str
-    last_modified: str
 
 
 class NotFound(Exception):
@@ -88,7 +87,6 @@ class DraftStore:
             data=data,
             version_id=_version_id(resp),
             etag=str(resp.get("ETag", "")).strip('"'),
-            last_modified=resp["LastModified"].isoformat() if resp.get("LastModified") else "",
         )
 
     def current(self, key: str) -> tuple[str | None, str] | None:

@@ -12,7 +12,8 @@ import re
 
 from .model import Message
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# A line that opens or closes a fenced code block (up to three spaces of indent, as CommonMark).
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+).+?\1")
 # "{{" ... "}}" stops at the next "{": from each of many unclosed "{{" on one line, "[^}]*?"
 # scanned to the line's end (60 KB of "{{a" took 25 s).
@@ -27,7 +28,7 @@ def source_warnings(body: str, first_line: int) -> list[Message]:
     html: list[Message] = []
     fence: str | None = None
     for n, line in enumerate(body.splitlines(), start=first_line):
-        opened = _FENCE.match(line)
+        opened = _FENCE_LINE.match(line)
         if fence is not None:
             if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
                 fence = None

@@ -42,7 +42,8 @@ _ASCII_WORD = re.compile(r"[A-Za-z']+")
 _LINK_TARGET = re.compile(r"\]\([^)\s\]]*(?:\s+\"[^\"]*\")?\)")
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>\n]*>")
 _URL = re.compile(r"\b(?:https?|ftp)://\S+")
-_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?(?:^\1[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
+# A whole fenced code block, opener to closer (or the end): left out of the language sample.
+_FENCED_BLOCK = re.compile(r"^(`{3,}|~{3,})[^\n]*\n.*?(?:^\1[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
 
 # Frequent English function words that other Latin-script languages rarely use.
@@ -262,7 +263,7 @@ def detect_language(text: str) -> str | None:
     words making up at least 10% of them (so French or Spanish stay None). Code and URLs are
     ignored; only the first 50,000 characters are looked at.
     """
-    sample = _CODE_SPAN.sub(" ", _FENCE.sub("", text[:_SAMPLE_CHARS]))
+    sample = _CODE_SPAN.sub(" ", _FENCED_BLOCK.sub("", text[:_SAMPLE_CHARS]))
     sample = _readable(sample)
     letters = _count(_LETTER_RUN, sample)
     if letters == 0:

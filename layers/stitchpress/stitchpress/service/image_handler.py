@@ -18,7 +18,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..core.events import changes_from_s3_event, is_test_event
-from .image_publish import ImageOutcome, ImagePublisher, is_image_source_key
+from .config import in_lambda
+from .image_publish import ImageConfig, ImageOutcome, ImagePublisher, is_image_source_key
 from .tracing import capture_lambda_handler
 
 logger = Logger()
@@ -29,14 +30,22 @@ _METRIC = {"published": "ImagesPublished", "rejected": "ImagesRejected", "remove
 
 
 @lru_cache(maxsize=1)
+def config() -> ImageConfig:
+    """The function's settings, read and checked once per execution environment."""
+    return ImageConfig.from_env()
+
+
+if in_lambda():
+    config()  # a missing or malformed variable fails the cold start, naming it (as handler.py)
+
+
+@lru_cache(maxsize=1)
 def publisher() -> ImagePublisher:
     import boto3
 
-    from .image_publish import ImageConfig
-
     session = boto3.session.Session()
     return ImagePublisher(
-        ImageConfig.from_env(),
+        config(),
         s3=session.client("s3"),
         dynamodb=session.client("dynamodb"),
         sqs=session.client("sqs"),
@@ -45,6 +54,7 @@ def publisher() -> ImagePublisher:
 
 def reset() -> None:
     """Forget the clients (the local stack and tests start new endpoints in one process)."""
+    config.cache_clear()
     publisher.cache_clear()
 
 

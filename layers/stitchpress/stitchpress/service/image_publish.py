@@ -34,7 +34,7 @@ from ..core.images import (
     process,
 )
 from ..core.keys import DRAFTS_PREFIX
-from .config import require_env
+from .config import BUCKET_NAME, SOURCES, TABLE_NAME, EnvReader, in_lambda
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -48,6 +48,13 @@ IMAGE_ENV_VARS: dict[str, str] = {
     "PUBLISH_QUEUE_URL": "the publish function's queue: posts showing a changed image are re-rendered",
     "MAX_IMAGE_BYTES": "largest source image accepted, in bytes",
     "MAX_IMAGE_PIXELS": "most pixels (width x height) a source image may have",
+}
+# Where template.yaml gets each (named in a configuration error).
+IMAGE_SOURCES: dict[str, str] = {
+    **{k: SOURCES[k] for k in ("DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE")},
+    "PUBLISH_QUEUE_URL": "resource PublishQueue, Output PublishQueueUrl",
+    "MAX_IMAGE_BYTES": "parameter MaxImageBytes",
+    "MAX_IMAGE_PIXELS": "parameter MaxImagePixels",
 }
 REFRESH = "refresh"
 MAX_SEND_BATCH = 10  # SQS SendMessageBatch limit
@@ -81,19 +88,35 @@ class ImageConfig:
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ImageConfig:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, lambda_mode: bool | None = None
+    ) -> ImageConfig:
+        """The image function's settings, checked once; in Lambda every variable is required
+        and checked (as config.Config.from_env), elsewhere the limits have defaults."""
         e = os.environ if env is None else env
-        require_env(e, "DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "PUBLISH_QUEUE_URL")
-        return cls(
-            drafts_bucket=e["DRAFTS_BUCKET"],
-            site_bucket=e["SITE_BUCKET"],
-            index_table=e["INDEX_TABLE"],
-            publish_queue_url=e["PUBLISH_QUEUE_URL"],
+        strict = in_lambda(e) if lambda_mode is None else lambda_mode
+        required = (
+            set(IMAGE_ENV_VARS)
+            if strict
+            else {"DRAFTS_BUCKET", "SITE_BUCKET", "INDEX_TABLE", "PUBLISH_QUEUE_URL"}
+        )
+        r = EnvReader(e, required, IMAGE_SOURCES)
+        bucket = BUCKET_NAME if strict else None
+        bucket_hint = "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"
+        config = cls(
+            drafts_bucket=r.text("DRAFTS_BUCKET", form=bucket, hint=bucket_hint),
+            site_bucket=r.text("SITE_BUCKET", form=bucket, hint=bucket_hint),
+            index_table=r.text(
+                "INDEX_TABLE", form=TABLE_NAME if strict else None, hint="a DynamoDB table name"
+            ),
+            publish_queue_url=r.url("PUBLISH_QUEUE_URL", ""),
             limits=Limits(
-                max_bytes=int(e.get("MAX_IMAGE_BYTES") or DEFAULT_MAX_BYTES),
-                max_pixels=int(e.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_PIXELS),
+                max_bytes=r.integer("MAX_IMAGE_BYTES", DEFAULT_MAX_BYTES),
+                max_pixels=r.integer("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS),
             ),
         )
+        r.done("the image function's configuration" + (" (Lambda)" if strict else ""))
+        return config
 
     def to_env(self) -> dict[str, str]:
         return {
