@@ -40,7 +40,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from stitchpress.local.runtime import LocalContext
 from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, s3_event, sqs_wrap, upload
+from tests.helpers import draft, s3_event, sqs_wrap, upload
 
 KINDS = ("5xx", "throttle", "connection", "crash")
 WORKERS = 2

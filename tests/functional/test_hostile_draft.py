@@ -7,7 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from tests.functional.conftest import Aws, load_event
-from tests.unit.test_render_security import (
+from tests.helpers import (
     AUTHOR,
     BODY,
     CATEGORY_NAMES,

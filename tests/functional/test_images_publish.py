@@ -11,8 +11,7 @@ import feedparser
 
 from stitchpress.aws.media import UNUSED_TAG
 from tests.functional.conftest import Aws
-from tests.functional.test_images import delete_image, media, picture, put_image, tags
-from tests.functional.test_lifecycle import draft, publish
+from tests.helpers import delete_image, draft, media, picture, publish, put_image, tags
 
 POST = "drafts/2025-09-01-charts.md"
 URL_KEY = "2025/09/01/charts/index.html"

@@ -10,7 +10,7 @@ import pytest
 from stitchpress.aws.storage import Page, SiteStore
 from stitchpress.service import pages as pages_module
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, nav_links, publish, s3_event
+from tests.helpers import draft, nav_links, publish, s3_event
 
 
 def etags(aws: Aws, *keys: str) -> list[str]:
