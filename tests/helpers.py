@@ -69,11 +69,17 @@ def upload(aws: Aws, key: str, data: bytes) -> str:
     return str(aws.s3.put_object(Bucket=aws.drafts, Key=key, Body=data)["VersionId"])
 
 
+def sqs_record(body: str, message_id: str, receipt_handle: str | None = None) -> dict:
+    """One SQS record as Lambda's event source mapping delivers it (events/sqs-s3-put.json's)."""
+    record = copy.deepcopy(load_event("sqs-s3-put.json")["Records"][0])
+    record.update(body=body, messageId=message_id)
+    if receipt_handle is not None:
+        record["receiptHandle"] = receipt_handle
+    return record
+
+
 def sqs_wrap(event: dict, message_id: str) -> dict:
-    wrapper = copy.deepcopy(load_event("sqs-s3-put.json"))
-    wrapper["Records"][0]["body"] = json.dumps(event)
-    wrapper["Records"][0]["messageId"] = message_id
-    return wrapper
+    return {"Records": [sqs_record(json.dumps(event), message_id)]}
 
 
 def nav_links(html: str) -> set[str]:
