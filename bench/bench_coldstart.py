@@ -48,9 +48,9 @@ CHILD = r"""
 import time
 t0, c0 = time.perf_counter(), time.process_time()
 import importlib, sys
-importlib.import_module(sys.argv[1])
+app = importlib.import_module(sys.argv[1])
 t1, c1 = time.perf_counter(), time.process_time()
-import stitchpress.service.handler as h
+h = sys.modules[app.handler.__module__]  # the layer's handler module, in any layout
 h.publisher()
 h._idempotency()[1]
 t2, c2 = time.perf_counter(), time.process_time()

@@ -77,6 +77,7 @@ class CallLog:
     buckets: Counter[str] = field(default_factory=Counter)
     kind_seconds: dict[str, float] = field(default_factory=dict)
     intervals: list[tuple[float, float]] = field(default_factory=list)
+    call_cpu: float = 0.0  # CPU seconds the calling threads spent inside calls (moto + botocore)
     rtt: float = 0.0  # seconds of modelled network round trip added to every call (before-send)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -86,6 +87,7 @@ class CallLog:
             self.buckets.clear()
             self.kind_seconds.clear()
             self.intervals.clear()
+            self.call_cpu = 0.0
 
     @property
     def seconds(self) -> float:
@@ -105,6 +107,7 @@ class CallLog:
 
     def on_before(self, context: dict[str, Any], **_: Any) -> None:
         context["bench_t0"] = time.perf_counter()
+        context["bench_cpu0"] = time.thread_time()  # before-call and after-call run in the caller's thread
 
     def on_send(self, **_: Any) -> None:
         if self.rtt:
@@ -115,8 +118,10 @@ class CallLog:
         if t0 is None:
             return
         t1 = time.perf_counter()
+        cpu = time.thread_time() - float(context.get("bench_cpu0", time.thread_time()))
         kind = str(context.get("bench_label", "?"))
         with self._lock:
+            self.call_cpu += cpu
             self.intervals.append((t0, t1))
             self.kind_seconds[kind] = self.kind_seconds.get(kind, 0.0) + (t1 - t0)
 

@@ -37,8 +37,11 @@ def sh(command: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.Compl
 @pytest.fixture(scope="module")
 def ups() -> Iterator[tuple[Running, Running]]:
     """Both forms at once (startup is mostly imports; two in parallel cost little more than one)."""
+    # As a user's shell runs it: without the Powertools variables tests/conftest.py sets.
     with_settings = Running(
-        ".venv/bin/stitchpress local up --port 0 --preview-port 0 --settings examples/site.toml --workers 2"
+        "env -u POWERTOOLS_SERVICE_NAME -u POWERTOOLS_METRICS_NAMESPACE -u POWERTOOLS_TRACE_DISABLED "
+        "-u POWERTOOLS_DEV .venv/bin/stitchpress local up --port 0 --preview-port 0 "
+        "--settings examples/site.toml --workers 2"
     )
     bare = Running(".venv/bin/stitchpress local up --port 0 --preview-port 0")
     try:

@@ -165,9 +165,33 @@ def test_the_image_function_checks_its_environment_the_same_way() -> None:
     )
 
 
+def test_the_sweep_checks_its_environment_the_same_way() -> None:
+    from stitchpress.service.sweep import SweepConfig
+
+    env = lambda_env("SweepFunction")
+    assert SweepConfig.from_env(env).lookahead == 60
+    env["SWEEP_LOOKAHEAD_SECONDS"] = "3600"  # past SQS's longest delay
+    del env["SEARCH_QUEUE_URL"]
+    with pytest.raises(ConfigError) as e:
+        SweepConfig.from_env(env)
+    assert str(e.value) == (
+        "the sweep function's configuration (Lambda): SEARCH_QUEUE_URL is missing (template.yaml:"
+        " resource SearchQueue, Output SearchQueueUrl); SWEEP_LOOKAHEAD_SECONDS is '3600': expected a"
+        " number of seconds from 0 to 900 (template.yaml: SweepFunction's Environment)"
+    )
+    local = {k: v for k, v in env.items() if k not in ("AWS_LAMBDA_FUNCTION_NAME", "SWEEP_LOOKAHEAD_SECONDS")}
+    with pytest.raises(ConfigError, match="SEARCH_QUEUE_URL is missing"):  # required everywhere
+        SweepConfig.from_env(local)
+
+
 @pytest.mark.parametrize(
     ("function", "variable", "says"),
     [
+        (
+            "SweepFunction",
+            "INDEX_TABLE",
+            "the sweep function's configuration (Lambda): INDEX_TABLE is missing",
+        ),
         ("PublishFunction", "SITE_URL", "the publish function's configuration (Lambda): SITE_URL is missing"),
         (
             "ImageFunction",

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..core.fanout import RUNNING_STATES, STALE_SECONDS, Chunk, Job
+from . import parallel
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -141,8 +142,9 @@ class JobStore:
             }
             for c in chunks
         ]
-        for start in range(0, len(items), MAX_BATCH_WRITE):
-            self._batch_write(items[start : start + MAX_BATCH_WRITE])
+        parallel.each(
+            self._batch_write, [items[i : i + MAX_BATCH_WRITE] for i in range(0, len(items), MAX_BATCH_WRITE)]
+        )
         try:
             self.db.update_item(
                 TableName=self.table,

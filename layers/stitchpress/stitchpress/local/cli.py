@@ -101,6 +101,11 @@ def run(args: argparse.Namespace) -> int:
         # Runs first when leaving the `with` (then the workers, the preview and moto stop).
         cleanup.callback(_exit_if_stopping_hangs, STOP_LIMIT, stopped)
         show_outcomes(handler.logger, local.site_url)
+        from ..service import rebuild_handler
+
+        # Imported once the stack set POWERTOOLS_SERVICE_NAME: its logger may be another one.
+        if rebuild_handler.logger.name != handler.logger.name:
+            show_outcomes(rebuild_handler.logger, local.site_url)  # "rebuilt  job <id>"
         for k, v in local.stack.outputs(local.endpoint, local.site_url).items():
             print(f"{k}={v}", flush=True)
         drafts = local.stack.config.drafts_bucket

@@ -139,6 +139,19 @@ class EnvReader:
             return default
         return number
 
+    def seconds(self, name: str, default: float, maximum: float) -> float:
+        value = self.text(name)
+        if not value:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not 0 <= number <= maximum:
+            self._problem(name, f"is {value!r}: expected a number of seconds from 0 to {maximum:g}")
+            return default
+        return number
+
     def done(self, what: str) -> None:
         if self.problems:
             raise ConfigError(f"{what}: " + "; ".join(self.problems))

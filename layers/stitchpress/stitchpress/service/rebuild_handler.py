@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ..aws import parallel
 from ..core import clock, fanout
 from .rebuild_job import Rebuilds
+from .tracing import capture_lambda_handler
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -84,6 +85,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     rebuilds().publisher.begin()  # the theme as uploaded now, and the static files' fingerprint
     return dict(process_partial_response(event, record_handler, processor, context))

@@ -76,9 +76,11 @@ class Rebuilds:
         return todo
 
     def _send(self, job_id: str, chunks: list[Chunk]) -> None:
+        """The chunks' messages, 10 a call, the calls at once (1,000 chunks: 100 calls)."""
         bodies = {str(c.number): fanout.chunk_message(job_id, c) for c in chunks}
-        for start in range(0, len(chunks), MAX_SEND_BATCH):
-            pending = [str(c.number) for c in chunks[start : start + MAX_SEND_BATCH]]
+
+        def send(batch: list[Chunk]) -> None:
+            pending = [str(c.number) for c in batch]
             for _ in range(SEND_ATTEMPTS):
                 entries: list[SendMessageBatchRequestEntryTypeDef] = [
                     {"Id": n, "MessageBody": bodies[n]} for n in pending
@@ -86,9 +88,10 @@ class Rebuilds:
                 resp = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
                 pending = [f["Id"] for f in resp.get("Failed", [])]
                 if not pending:
-                    break
-            else:
-                raise RuntimeError(f"SQS refused rebuild chunks {pending} {SEND_ATTEMPTS} times")
+                    return
+            raise RuntimeError(f"SQS refused rebuild chunks {pending} {SEND_ATTEMPTS} times")
+
+        parallel.each(send, [chunks[i : i + MAX_SEND_BATCH] for i in range(0, len(chunks), MAX_SEND_BATCH)])
 
     # --- a chunk ------------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,7 @@ from ..aws.search_store import SearchStore
 from ..core import clock
 from ..core.events import scheduled_event
 from ..core.search import due as search_is_due
+from .config import TABLE_NAME, EnvReader, in_lambda
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,6 +54,54 @@ ENV_VARS: dict[str, str] = {
     "SEARCH_QUIET_SECONDS": "rebuild the search index once publishes have paused this long",
     "SEARCH_LONGEST_SECONDS": "or once the oldest change not yet searchable is this old",
 }
+
+
+SOURCES: dict[str, str] = {
+    "INDEX_TABLE": "resource IndexTable, Output IndexTableName",
+    "PUBLISH_QUEUE_URL": "resource PublishQueue, Output PublishQueueUrl",
+    "SWEEP_LOOKAHEAD_SECONDS": "SweepFunction's Environment",
+    "SEARCH_QUEUE_URL": "resource SearchQueue, Output SearchQueueUrl",
+    "SEARCH_QUIET_SECONDS": "SweepFunction's Environment",
+    "SEARCH_LONGEST_SECONDS": "SweepFunction's Environment",
+}
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    index_table: str
+    publish_queue_url: str
+    search_queue_url: str
+    lookahead: float = DEFAULT_LOOKAHEAD
+    search_quiet: float = DEFAULT_SEARCH_QUIET
+    search_longest: float = DEFAULT_SEARCH_LONGEST
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, lambda_mode: bool | None = None
+    ) -> SweepConfig:
+        """The sweep's settings, each checked; in Lambda every variable is required (as
+        config.Config.from_env), elsewhere the durations have defaults."""
+        e = os.environ if env is None else env
+        strict = in_lambda(e) if lambda_mode is None else lambda_mode
+        required = set(ENV_VARS) if strict else {"INDEX_TABLE", "PUBLISH_QUEUE_URL", "SEARCH_QUEUE_URL"}
+        r = EnvReader(e, required, SOURCES)
+        config = cls(
+            index_table=r.text(
+                "INDEX_TABLE", form=TABLE_NAME if strict else None, hint="a DynamoDB table name"
+            ),
+            publish_queue_url=r.url("PUBLISH_QUEUE_URL", ""),
+            search_queue_url=r.url("SEARCH_QUEUE_URL", ""),
+            lookahead=r.seconds("SWEEP_LOOKAHEAD_SECONDS", DEFAULT_LOOKAHEAD, MAX_DELAY),
+            search_quiet=r.seconds("SEARCH_QUIET_SECONDS", DEFAULT_SEARCH_QUIET, 24 * 3600),
+            search_longest=r.seconds("SEARCH_LONGEST_SECONDS", DEFAULT_SEARCH_LONGEST, 24 * 3600),
+        )
+        r.done("the sweep function's configuration" + (" (Lambda)" if strict else ""))
+        return config
+
+
+# In Lambda a missing or malformed variable fails the cold start, naming it; elsewhere (the
+# local stack, tests) the environment is read at each sweep.
+_LAMBDA_CONFIG = SweepConfig.from_env() if in_lambda() else None
 
 
 def delay_seconds(due: datetime, now: datetime) -> int:
@@ -119,17 +170,16 @@ def _clients() -> tuple[DynamoDBClient, SQSClient]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The sweep function: the scheduled event itself carries nothing we need."""
     ddb, sqs = _clients()
-    pending = PendingIndex(ddb, os.environ["INDEX_TABLE"])
-    lookahead = float(os.environ.get("SWEEP_LOOKAHEAD_SECONDS") or DEFAULT_LOOKAHEAD)
+    config = _LAMBDA_CONFIG or SweepConfig.from_env()
     now = clock.now()
-    sent = sweep(pending, sqs, os.environ["PUBLISH_QUEUE_URL"], now, lookahead)
+    sent = sweep(PendingIndex(ddb, config.index_table), sqs, config.publish_queue_url, now, config.lookahead)
     search = start_search(
-        SearchStore(ddb, os.environ["INDEX_TABLE"]),
+        SearchStore(ddb, config.index_table),
         sqs,
-        os.environ["SEARCH_QUEUE_URL"],
+        config.search_queue_url,
         now,
-        float(os.environ.get("SEARCH_QUIET_SECONDS") or DEFAULT_SEARCH_QUIET),
-        float(os.environ.get("SEARCH_LONGEST_SECONDS") or DEFAULT_SEARCH_LONGEST),
+        config.search_quiet,
+        config.search_longest,
     )
     result = {
         "swept_at": now.isoformat(timespec="seconds"),
