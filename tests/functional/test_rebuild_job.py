@@ -279,3 +279,17 @@ def test_the_rebuild_function_refuses_to_start_without_its_queue(
     with pytest.raises(RuntimeError, match="REBUILD_QUEUE_URL"):
         rebuild_handler.rebuilds()
     assert os.environ.get("REBUILD_QUEUE_URL") is None
+
+
+def test_a_job_on_a_site_with_no_posts_writes_the_empty_site(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REBUILD_QUEUE_URL", aws.stack.rebuild_queue_url)
+    rebuild_handler.reset()
+    start(aws)
+    assert drain(aws) == 2  # the split, one listings chunk (home); no post chunk
+    job = jobs(aws).get()
+    assert job is not None and (job.state, job.total, job.done) == ("succeeded", 1, 1)
+    objects = aws.site_objects()
+    assert {"index.html", "404.html", "robots.txt", "sitemap.xml", "tags/index.html"} <= set(objects)
+    rebuild_handler.reset()
