@@ -293,3 +293,21 @@ def test_a_job_on_a_site_with_no_posts_writes_the_empty_site(
     objects = aws.site_objects()
     assert {"index.html", "404.html", "robots.txt", "sitemap.xml", "tags/index.html"} <= set(objects)
     rebuild_handler.reset()
+
+
+def test_a_chunk_writing_more_pages_than_a_record_holds_invalidates_everything(
+    site: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The home listing of a very large site is thousands of pages in one chunk: its record
+    says "everything" instead of every key (a DynamoDB item holds 400 KB), and the job sends `/*`."""
+    from stitchpress.aws import jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "MAX_RECORDED_PATHS", 5)
+    before = len(site.invalidations())
+    start(site)
+    drain(site)
+    job = jobs(site).get()
+    assert job is not None and job.state == "succeeded"
+    assert site.invalidations()[before:] == [["/*"]]
+    report = json.loads(site.s3.get_object(Bucket=site.drafts, Key=job.report)["Body"].read())
+    assert report["invalidated"] == ["/*"] and report["changed"] == len(site.site_objects())
