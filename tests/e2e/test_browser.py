@@ -37,6 +37,17 @@ TITLE = "Metaの6000億ドルAI投資、その真意と業界への波紋とは�
 POST_PATH = "/2025/09/21/meta-ai-investment/"
 IMAGE_POST_PATH = "/2025/09/22/ai-capex-chart/"
 OUTPUT = ROOT / "test-output"
+ENGLISH_PATH = "/2025/10/06/static-search/"
+ENGLISH_DRAFT = """---
+title: "Static search for a small blog"
+date: 2025-10-06 09:00:00 +0000
+tags: ["search"]
+lang: en
+---
+
+Readers find older posts with an index that the browser downloads in pieces; no server answers
+the queries. The index is rebuilt a little after each burst of publishing.
+"""
 # Flags for this machine's closed network: without the background-networking ones Chromium's own
 # outbound connections are refused and slow it down. A fresh profile per run keeps runs independent.
 FLAGS = [
@@ -68,6 +79,10 @@ def site_url(chromium: Path) -> Iterator[str]:
         image = run.upload(EXAMPLE_IMAGE, "drafts/img/ai-capex.png")
         assert run.wait_for_reports([image])[image[0]]["status"] == "published"
         uploads = [run.upload(EXAMPLE_DRAFT), run.upload(EXAMPLE_IMAGE_DRAFT)]
+        # An English post beside the Japanese ones: search must find both languages' posts.
+        english = Path(tempfile.mkdtemp(prefix="stitchpress-e2e-")) / "2025-10-06-static-search.md"
+        english.write_text(ENGLISH_DRAFT, encoding="utf-8")
+        uploads.append(run.upload(english))
         reports = run.wait_for_reports(uploads)
         assert {r["status"] for r in reports.values()} == {"published"}, reports
         yield run.site_url
@@ -194,3 +209,49 @@ def test_screenshots_of_a_post_with_a_picture(
     )
     assert png_size(shot) == (width, height + 600)
     assert shot.stat().st_size > 20_000, f"{shot} looks blank ({shot.stat().st_size} bytes)"
+
+
+def search_index_ready(site_url: str, posts: int, timeout: float = 90) -> None:
+    """Wait for the search job (started by the stack's sweep once the publishes pause) to put an
+    index of `posts` pages on the site."""
+    import json
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(site_url + "/pagefind/pagefind-entry.json", timeout=10) as resp:
+                entry = json.load(resp)
+            if sum(lang["page_count"] for lang in entry["languages"].values()) == posts:
+                return
+        except (OSError, ValueError):
+            pass
+        assert time.monotonic() < deadline, "no search index: the search job did not run"
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("投資", {POST_PATH, IMAGE_POST_PATH}),  # Japanese: a word inside sentences without spaces
+        ("グラフ", {IMAGE_POST_PATH}),
+        ("Meta", {POST_PATH}),  # an English word in a Japanese post
+        ("publishing", {ENGLISH_PATH}),  # English
+        ("servers", {ENGLISH_PATH}),  # English, stemmed: "server" in the post
+    ],
+)
+def test_the_search_page_finds_posts_by_a_japanese_or_an_english_word(
+    chromium: Path, site_url: str, query: str, found: set[str]
+) -> None:
+    search_index_ready(site_url, posts=3)
+    # /search/ is linked from every page's header.
+    with urllib.request.urlopen(site_url + POST_PATH, timeout=10) as resp:
+        assert '<a href="/search/">Search</a>' in resp.read().decode()
+    dom = run_chromium(
+        chromium, "--virtual-time-budget=20000", "--dump-dom", f"{site_url}/search/?q={query}"
+    ).stdout
+    doc = html5lib.parse(dom, namespaceHTMLElements=False)
+    links = {
+        a.get("href") for a in doc.iter("a") if "pagefind-ui__result-link" in (a.get("class") or "").split()
+    }
+    assert links == found, dom[dom.find("<main") :][:2000]

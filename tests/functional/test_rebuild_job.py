@@ -23,8 +23,7 @@ from stitchpress.local.runtime import QueueWorker
 from stitchpress.service import rebuild_handler, rebuild_job
 from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws, load_app
-from tests.functional.test_consistency import post_links
-from tests.functional.test_lifecycle import draft, publish, s3_event
+from tests.helpers import draft, post_links, publish, s3_event
 
 POSTS = [  # (day, slug, tags): 9 posts, 3 tags, two months
     (1, "a", ["x"]),

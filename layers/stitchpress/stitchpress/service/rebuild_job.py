@@ -148,7 +148,7 @@ class Rebuilds:
                 [partial(pages.render_indexed, entry, around) for entry, around in todo]
             )
             new_pages: list[Page] = [page for found in rendered for page in found]
-            changed.update(self.publisher.site.apply([*new_pages, *removed], record))
+            changed.update(self.publisher.site.write_changed([*new_pages, *removed], record))
             for key, _ in left:
                 urls.pop(key)
             for (entry, around), found in zip(todo, rendered, strict=True):

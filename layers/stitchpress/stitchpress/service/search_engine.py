@@ -115,7 +115,7 @@ def build(records: Iterable[Record], out_dir: Path) -> int:
                             "url": record.url,
                             "content": record.content(),
                             "language": record.language,
-                            "meta": {"title": record.title, "date": record.date},
+                            "meta": {"title": record.title},
                             "filters": None,
                             "sort": {"date": record.date},
                         }
