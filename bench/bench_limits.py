@@ -72,8 +72,7 @@ def stages(data: bytes) -> dict[str, float]:
 
 def theme_bombs() -> list[tuple[str, float, str]]:
     from stitchpress.core.render import Renderer, render_markdown
-    from tests.unit.test_render import summary
-    from tests.unit.test_theme_limits import BOMBS, HEAD, TAIL
+    from tests.helpers import BOMBS, HEAD, TAIL, summary
 
     rows = []
     for name, bomb in BOMBS.items():

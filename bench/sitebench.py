@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import sys
 import threading
 import time
 import uuid
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # Fake credentials and region before boto3 or moto are imported: nothing here can reach AWS.
@@ -41,6 +43,7 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.moto_speed
 
 import boto3
 import botocore.session
@@ -54,6 +57,7 @@ from stitchpress.core.pipeline import compile_draft
 from stitchpress.local.runtime import LocalContext
 from stitchpress.local.stack import Stack, create_stack
 from stitchpress.service.publish import Publisher
+from tests.moto_speed import _UNPATCHED, moto_plain_json, moto_transaction_backup
 
 PRELOAD_ORDER = "t:2025-01-01T00:00:00.000Z"  # the order of the (imagined) events that published the corpus
 
@@ -161,53 +165,6 @@ def install_call_log() -> CallLog:
 
 # --- moto artefacts (benchmark-only patches of moto, never of stitchpress) -----------------------
 
-BACKUP_MODES = ("per-item", "once", "none")
-
-
-@contextmanager
-def moto_transaction_backup(mode: str) -> Iterator[None]:
-    """moto's transact_write_items deep-copies the whole table once per item of the transaction,
-    to roll back on failure; on a big index that copy, not our calls, is most of a publish's
-    time. "per-item" leaves moto as it is; "once" copies each table once per transaction
-    (rollback still works); "none" copies nothing (no rollback; these transactions never fail)."""
-    if mode == "per-item":
-        yield
-        return
-    if mode not in BACKUP_MODES:
-        raise ValueError(mode)
-    import copy as real_copy
-
-    import moto.dynamodb.models as models
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-
-    def patched(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        copies: dict[int, Any] = {}
-
-        class OnceCopy:
-            @staticmethod
-            def deepcopy(x: Any, memo: Any = None) -> Any:
-                if not isinstance(x, Table):
-                    return real_copy.deepcopy(x, memo)
-                if mode == "none":
-                    return x
-                if id(x) not in copies:
-                    copies[id(x)] = real_copy.deepcopy(x)
-                return copies[id(x)]
-
-        setattr(models, "copy", OnceCopy)  # noqa: B010 - the module's global `copy`
-        try:
-            original(self, transact_items)
-        finally:
-            setattr(models, "copy", real_copy)  # noqa: B010
-
-    models.DynamoDBBackend.transact_write_items = patched  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        models.DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
-
 
 _LOWER = {
     "<": bisect.bisect_left,
@@ -221,9 +178,6 @@ _UPPER = {
     ">=": bisect.bisect_left,
     "GE": bisect.bisect_left,
 }
-
-
-_UNPATCHED: dict[str, Any] = {}  # moto's own methods while a patch replaces them
 
 
 @contextmanager
@@ -369,36 +323,6 @@ def moto_partition_query(enabled: bool = True) -> Iterator[None]:
     finally:
         del _UNPATCHED["query"]
         Table.query, Table.put_item, Table.delete_item = original_query, original_put, original_delete  # type: ignore[method-assign]
-
-
-@contextmanager
-def moto_plain_json(enabled: bool = True) -> Iterator[None]:
-    """moto 5's response serializer walks botocore's output shape for every attribute of every
-    item it returns (~1 ms per index item here: most of a publish's time on a big site), where
-    DynamoDB's wire format is the items' JSON as they are. This patch answers DynamoDB results
-    that are plain JSON with json.dumps (errors and anything else go to moto's serializer);
-    `check_partition_query` compares the answers of both."""
-    if not enabled:
-        yield
-        return
-    from moto.dynamodb.responses import DynamoResult
-
-    original = DynamoResult.execute_result
-
-    def execute_result(self: Any, context: Any) -> Any:
-        try:
-            body = json.dumps(self.result)
-        except TypeError:  # binary attributes and the like: moto's own way
-            return original(self, context)
-        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
-
-    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
-    _UNPATCHED["execute_result"] = original
-    try:
-        yield
-    finally:
-        del _UNPATCHED["execute_result"]
-        DynamoResult.execute_result = original  # type: ignore[method-assign]
 
 
 @contextmanager

@@ -7,14 +7,8 @@ One `local up` (with --settings) serves every test that needs a running stack; t
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,13 +18,13 @@ import boto3
 import pytest
 
 from tests.conftest import EXAMPLE_DRAFT, ROOT
+from tests.helpers import Running, get
 
 # One worker should run them all (one pair of `local up`): honoured under --dist loadgroup.
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("commands")]
 
 SITE_TITLE = "ALLFORCES ブログ"  # examples/site.toml
 POST_URL = "/2025/09/21/meta-ai-investment/"
-STARTUP_LIMIT = 40  # seconds; the before-stop hook waits as long for site_url=
 
 
 def sh(command: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -38,75 +32,6 @@ def sh(command: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.Compl
     return subprocess.run(
         ["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
-
-
-class Running:
-    """A long-running command whose output we read line by line while it runs."""
-
-    def __init__(self, command: str) -> None:
-        self.command = command
-        self.proc = subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group: Ctrl-C reaches it alone
-        )
-        self.lines: list[str] = []
-        self.ended = False  # its output is closed: no more lines will come
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self.ended = True
-            self._changed.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match[str]:
-        """The first output line matching `pattern`, waiting for it."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for line in self.lines:
-                    if m := regex.search(line):
-                        return m
-                left = deadline - time.monotonic()
-                if left <= 0 or self.ended:
-                    raise AssertionError(
-                        f"`{self.command}` printed no line matching {pattern!r}:\n" + "\n".join(self.lines)
-                    )
-                self._changed.wait(min(left, 0.5))
-
-    def outputs(self) -> dict[str, str]:
-        self.wait_for(r"^site_url=", timeout=STARTUP_LIMIT)
-        return dict(line.split("=", 1) for line in self.lines if re.match(r"^[a-z_]+=", line))
-
-    def interrupt(self) -> None:
-        """Ctrl-C, as a user stops it."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
-
-    def exit_status(self) -> int:
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            raise AssertionError(f"`{self.command}` ignored Ctrl-C:\n" + "\n".join(self.lines)) from None
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +63,14 @@ def s3_client(outputs: dict[str, str]) -> Any:
     return boto3.client("s3", endpoint_url=outputs["endpoint"], region_name=outputs["region"])
 
 
+def upload(run: Running, key: str, body: bytes, status: str = "published") -> str:
+    """Upload a draft with a writer's own client (configured only by what `local up` printed);
+    `local up`'s line about it, once it has one saying `status`."""
+    outputs = run.outputs()
+    s3_client(outputs).put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body)
+    return run.wait_for(rf"^{status}\s+{re.escape(key)}\s").string
+
+
 def test_local_up_prints_where_everything_is(up: Running) -> None:
     outputs = up.outputs()
     assert set(outputs) == {
@@ -156,11 +89,8 @@ def test_local_up_prints_where_everything_is(up: Running) -> None:
 
 def test_local_up_publishes_an_upload_and_prints_one_line(up: Running) -> None:
     outputs = up.outputs()
-    s3 = s3_client(outputs)
     key = f"drafts/{EXAMPLE_DRAFT.name}"
-    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=EXAMPLE_DRAFT.read_bytes())
-
-    line = up.wait_for(rf"^published\s+{re.escape(key)}\s").string
+    line = upload(up, key, EXAMPLE_DRAFT.read_bytes())
     assert f"{outputs['site_url']}{POST_URL}" in line
     status, page = get(outputs["site_url"] + POST_URL)
     assert status == 200
@@ -171,12 +101,9 @@ def test_local_up_publishes_an_upload_and_prints_one_line(up: Running) -> None:
 
 def test_local_up_prints_a_rejection_as_one_readable_line(up: Running) -> None:
     outputs = up.outputs()
-    s3 = s3_client(outputs)
     key = "drafts/2025-11-01-bad-date.md"
     body = "---\ntitle: Bad date\ndate: 21/09/2025\n---\n\nText.\n"
-    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
-
-    line = up.wait_for(rf"^rejected\s+{re.escape(key)}\s").string
+    line = upload(up, key, body.encode(), "rejected")
     # The first error, as `stitchpress check` prints it: file, line, field, fix.
     assert f"{key}:3: date:" in line
     assert "YYYY-MM-DD" in line
@@ -187,11 +114,9 @@ def test_local_up_prints_a_rejection_as_one_readable_line(up: Running) -> None:
 def test_bare_local_up_uses_the_default_settings(ups: tuple[Running, Running]) -> None:
     bare = ups[1]
     outputs = bare.outputs()
-    s3 = s3_client(outputs)
     key = "drafts/2025-10-01-plain.md"
     body = "---\ntitle: Plain post\ndate: 2025-10-01\ntags: [x]\n---\n\nHello there.\n"
-    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
-    bare.wait_for(rf"^published\s+{re.escape(key)}\s")
+    upload(bare, key, body.encode())
     status, home = get(outputs["site_url"] + "/")
     assert status == 200
     assert "<title>stitchpress" in home
@@ -210,11 +135,10 @@ def test_local_up_refuses_a_bad_settings_file(tmp_path: Path) -> None:
 
 def test_rebuild_endpoint_rerenders_the_running_stack(up: Running) -> None:
     outputs = up.outputs()
-    s3 = s3_client(outputs)
     key = "drafts/2025-10-02-rebuilt.md"
     body = "---\ntitle: Rebuilt\ndate: 2025-10-02\ntags: [rebuild]\n---\n\nListed again after a rebuild.\n"
-    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
-    up.wait_for(rf"^published\s+{re.escape(key)}\s")
+    upload(up, key, body.encode())
+    s3 = s3_client(outputs)
     for page in ("index.html", "tags/rebuild/index.html"):  # as if lost, or from an old theme
         s3.delete_object(Bucket=outputs["site_bucket"], Key=page)
     assert get(outputs["site_url"] + "/tags/rebuild/")[0] == 404
@@ -326,11 +250,10 @@ def test_preview_rejects_like_a_compiler(tmp_path: Path) -> None:
 def test_a_markdown_extension_draft_publishes_with_its_liquid_warning(ups: tuple[Running, Running]) -> None:
     bare = ups[1]
     outputs = bare.outputs()
-    s3 = s3_client(outputs)
     key = "drafts/2025-10-03-from-jekyll.markdown"
     body = "---\ntitle: From Jekyll\ndate: 2025-10-03\n---\n\nSee {{ site.url }}/about for more.\n"
-    s3.put_object(Bucket=outputs["drafts_bucket"], Key=key, Body=body.encode())
-    line = bare.wait_for(rf"^published\s+{re.escape(key)}\s").string
+    line = upload(bare, key, body.encode())
+    s3 = s3_client(outputs)
     assert "/2025/10/03/from-jekyll/" in line and "(1 warning" in line
     report = s3.get_object(
         Bucket=outputs["drafts_bucket"], Key="reports/2025-10-03-from-jekyll.markdown.json"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from tests.e2e.test_commands import STARTUP_LIMIT, Running, get
+from tests.helpers import STARTUP_LIMIT, Running, get
 
 pytestmark = pytest.mark.e2e
 AHEAD = 8  # seconds: startup of the client and the held publish fit well inside

@@ -13,8 +13,8 @@ from stitchpress.core.events import changes_from_s3_event
 from stitchpress.service import publish
 from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, s3_event, upload
-from tests.functional.test_lifecycle import publish as publish_via_handler
+from tests.helpers import draft, post_links, s3_event, upload
+from tests.helpers import publish as publish_via_handler
 
 
 def environment(aws: Aws) -> Publisher:
@@ -29,12 +29,6 @@ def apply(aws: Aws, publisher: Publisher, key: str, data: bytes, seq: int) -> st
     outcome = publisher.apply(change)
     publisher.flush(f"batch-{seq}")
     return outcome.status
-
-
-def post_links(aws: Aws, day: int, slug: str) -> set[str]:
-    html = aws.page(f"2025/09/{day:02d}/{slug}/index.html")
-    html = html[html.find('<nav class="post-nav"') :]  # previous/next, not the related posts
-    return {h for h in re.findall(r'href="([^"]+)"', html) if re.fullmatch(r"/2025/09/\d\d/[a-z0-9-]+/", h)}
 
 
 def test_static_files_follow_the_buckets_theme_not_an_environments_memory(aws: Aws) -> None:

@@ -19,7 +19,6 @@ Each case forks from the prepared site, so cases start from the same state and r
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import re
@@ -40,7 +39,8 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from stitchpress.local.runtime import LocalContext
 from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, s3_event, sqs_wrap, upload
+from tests.helpers import draft, s3_event, sqs_wrap, upload
+from tests.moto_speed import moto_plain_json, moto_transaction_backup
 
 KINDS = ("5xx", "throttle", "connection", "crash")
 WORKERS = 2
@@ -317,50 +317,16 @@ def forked(
                 yield case, "the child died without a result"
 
 
-def moto_faster(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two patches of moto (never of stitchpress) that keep its answers and cut most of its CPU
-    time per call, as bench/sitebench.py measured: DynamoDB answers that are plain JSON are sent
-    with json.dumps instead of moto's shape-walking serializer, and transact_write_items copies
-    each table once for its rollback instead of once per item (all copies precede any change)."""
-    import copy
-
-    import moto.dynamodb.models as models
-    from moto.dynamodb.responses import DynamoResult
-
-    serialize = DynamoResult.execute_result
-
-    def execute_result(self: Any, context: Any) -> Any:
-        try:
-            body = json.dumps(self.result)
-        except TypeError:  # binary attributes and the like: moto's own way
-            return serialize(self, context)
-        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
-
-    monkeypatch.setattr(DynamoResult, "execute_result", execute_result)
-    transact = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        copies: dict[int, Any] = {}
-
-        class OnceCopy:
-            @staticmethod
-            def deepcopy(x: Any, memo: Any = None) -> Any:
-                if id(x) not in copies:
-                    copies[id(x)] = copy.deepcopy(x, memo)
-                return copies[id(x)]
-
-        models.copy = OnceCopy  # type: ignore[assignment]
-        try:
-            transact(self, transact_items)
-        finally:
-            models.copy = copy
-
-    monkeypatch.setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)
+@pytest.fixture
+def moto_faster() -> Iterator[None]:
+    """moto's answers, with most of its CPU time per call cut (tests/moto_speed.py): DynamoDB
+    results sent as plain JSON, and each table copied once per transaction for its rollback."""
+    with moto_plain_json(), moto_transaction_backup("once"):
+        yield
 
 
 @pytest.fixture
-def prepared(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Aws:
-    moto_faster(monkeypatch)
+def prepared(aws: Aws, moto_faster: None, monkeypatch: pytest.MonkeyPatch) -> Aws:
     import stitchpress.core.clock
     import stitchpress.service.pages
 

@@ -14,7 +14,7 @@ import pytest
 
 from stitchpress.service import pages as pages_module
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, publish, s3_event
+from tests.helpers import draft, publish, s3_event
 
 BASE = "https://blog.example.com"
 

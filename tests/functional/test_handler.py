@@ -248,7 +248,7 @@ def test_two_execution_environments_share_one_idempotency_record(
     def apply_again(change: Any) -> None:
         raise AssertionError(f"the other environment applied {change.key} again")
 
-    monkeypatch.setattr(other, "apply", apply_again)
+    monkeypatch.setattr(other, "publish_change", apply_again)
     try:
         second = other.handler(event, LocalContext(aws_request_id="second"))
     finally:

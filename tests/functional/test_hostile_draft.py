@@ -6,34 +6,25 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from tests import helpers as hostile  # the payloads test_render_security renders
 from tests.functional.conftest import Aws, load_event
-from tests.unit.test_render_security import (
-    AUTHOR,
-    BODY,
-    CATEGORY_NAMES,
-    EXCERPT,
-    TAG_NAMES,
-    TITLE,
-    assert_safe_html,
-    squash,
-)
 
 KEY = "drafts/2025-09-21-meta-ai-investment.md"  # the key events/s3-put.json names
 
 
 def hostile_draft() -> bytes:
     front = {
-        "title": TITLE,
+        "title": hostile.TITLE,
         "date": "2025-09-21 08:00:00 +0000",
-        "author": AUTHOR,
-        "excerpt": EXCERPT,
-        "tags": TAG_NAMES,
-        "categories": CATEGORY_NAMES,
+        "author": hostile.AUTHOR,
+        "excerpt": hostile.EXCERPT,
+        "tags": hostile.TAG_NAMES,
+        "categories": hostile.CATEGORY_NAMES,
         "slug": "hostile",
     }
     # JSON is YAML: every value arrives exactly as written, quotes and brackets included.
     lines = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items()]
-    return ("---\n" + "\n".join(lines) + "\n---\n\n" + BODY).encode()
+    return ("---\n" + "\n".join(lines) + "\n---\n\n" + hostile.BODY).encode()
 
 
 def test_no_script_reaches_any_page_or_the_feed(aws: Aws) -> None:
@@ -44,7 +35,9 @@ def test_no_script_reaches_any_page_or_the_feed(aws: Aws) -> None:
     pages = [k for k in objects if k.endswith(".html")]
     # post, home, month, 4 tags, 1 category, 3 overviews, 404 — every kind of page was written
     assert "2025/09/21/hostile/index.html" in pages
-    assert len([k for k in pages if k.startswith("tags/") and k != "tags/index.html"]) == len(TAG_NAMES)
+    assert len([k for k in pages if k.startswith("tags/") and k != "tags/index.html"]) == len(
+        hostile.TAG_NAMES
+    )
     # The search page runs Pagefind's UI and the theme's search.js: exactly those two same-origin
     # files, no inline script (the CSP allows scripts on /search/ only: test_template_search).
     search_scripts = (
@@ -58,7 +51,7 @@ def test_no_script_reaches_any_page_or_the_feed(aws: Aws) -> None:
             for tag in search_scripts:
                 html = html.replace(tag, "")
         try:
-            assert_safe_html(html)
+            hostile.assert_safe_html(html)
         except AssertionError as e:
             raise AssertionError(f"{key}: {e}") from e
     post = objects["2025/09/21/hostile/index.html"].decode()
@@ -70,6 +63,6 @@ def test_no_script_reaches_any_page_or_the_feed(aws: Aws) -> None:
             for name, value in el.attrib.items():
                 assert not name.lower().startswith("on"), f"{key}: {name}"
                 if name == "href":
-                    assert squash(value).startswith("http"), f"{key}: href={value!r}"
+                    assert hostile.squash(value).startswith("http"), f"{key}: href={value!r}"
     # No key escaped its prefix, whatever the tags said.
     assert all(not k.startswith(("/", ".")) and "/../" not in k for k in objects)

@@ -3,45 +3,22 @@ deleted images, and the re-render requests it sends to the publish queue."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
-from typing import Any
 
 import pytest
-from PIL import Image
 
 from stitchpress.aws.media import UNUSED_TAG, MediaIndex
 from stitchpress.core.images import MEDIA_CACHE_CONTROL
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import s3_event, upload
-
-
-def picture(color: str = "white", size: tuple[int, int] = (600, 400), fmt: str = "PNG") -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, fmt)
-    return buf.getvalue()
-
-
-def put_image(aws: Aws, key: str, data: bytes, seq: int | None = None) -> dict[str, Any]:
-    version = upload(aws, key, data)
-    outcomes = aws.invoke_images(s3_event(aws, key, version=version, seq=seq))["outcomes"]
-    assert len(outcomes) == 1
-    return dict(outcomes[0])
-
-
-def delete_image(aws: Aws, key: str) -> dict[str, Any]:
-    aws.s3.delete_object(Bucket=aws.drafts, Key=key)
-    return dict(aws.invoke_images(s3_event(aws, key, kind="delete"))["outcomes"][0])
-
-
-def media(aws: Aws) -> set[str]:
-    return {k for k in aws.site_objects() if k.startswith("media/")}
-
-
-def tags(aws: Aws, key: str) -> dict[str, str]:
-    resp = aws.s3.get_object_tagging(Bucket=aws.site, Key=key)
-    return {t["Key"]: t["Value"] for t in resp["TagSet"]}
+from tests.helpers import (
+    delete_image,
+    media,
+    picture,
+    png_claiming,
+    put_image,
+    tags,
+)
 
 
 def queued_refreshes(aws: Aws) -> list[str]:
@@ -110,7 +87,6 @@ def test_a_bad_image_gets_a_report_and_nothing_reaches_the_site(
 
 
 def test_a_decompression_bomb_is_refused_unopened(aws: Aws) -> None:
-    from tests.unit.test_images import png_claiming
 
     put_image(aws, "drafts/bomb.png", png_claiming(100_000, 100_000))
     assert "decompression bomb" in aws.report("drafts/bomb.png")["errors"][0]

@@ -11,8 +11,7 @@ import feedparser
 
 from stitchpress.aws.media import UNUSED_TAG
 from tests.functional.conftest import Aws
-from tests.functional.test_images import delete_image, media, picture, put_image, tags
-from tests.functional.test_lifecycle import draft, publish
+from tests.helpers import delete_image, draft, media, picture, publish, put_image, sqs_record, tags
 
 POST = "drafts/2025-09-01-charts.md"
 URL_KEY = "2025/09/01/charts/index.html"
@@ -32,19 +31,7 @@ def deliver_refreshes(aws: Aws) -> list[dict[str, Any]]:
         for m in msgs:
             aws.sqs.delete_message(QueueUrl=aws.stack.queue_url, ReceiptHandle=m["ReceiptHandle"])
             if json.loads(m["Body"]).get("stitchpress") == "refresh":
-                records.append(
-                    {
-                        "messageId": m["MessageId"],
-                        "receiptHandle": m["ReceiptHandle"],
-                        "body": m["Body"],
-                        "attributes": {"ApproximateReceiveCount": "1"},
-                        "messageAttributes": {},
-                        "md5OfBody": "",
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:stitchpress-publish",
-                        "awsRegion": "us-east-1",
-                    }
-                )
+                records.append(sqs_record(m["Body"], m["MessageId"], m["ReceiptHandle"]))
     if records:
         response = aws.invoke({"Records": records})
         assert response == {"batchItemFailures": []}, response

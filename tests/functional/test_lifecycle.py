@@ -4,67 +4,13 @@ delivery (duplicates, out of order). Events are hand-made from events/*.json bec
 
 from __future__ import annotations
 
-import copy
-import itertools
 import json
 import xml.etree.ElementTree as ET
-from typing import Any
 
 import pytest
 
-from tests.functional.conftest import Aws, load_event
-
-_seq = itertools.count(1)
-
-
-def draft(
-    title: str, date: str, tags: list[str] | None = None, body: str = "本文です。", **extra: str
-) -> bytes:
-    lines = ["---", f'title: "{title}"', f"date: {date}"]
-    if tags is not None:
-        lines.append(f"tags: {json.dumps(tags, ensure_ascii=False)}")
-    lines += [f"{k}: {v}" for k, v in extra.items()]
-    return ("\n".join([*lines, "---", "", body, ""])).encode()
-
-
-def s3_event(
-    aws: Aws, key: str, kind: str = "put", version: str | None = None, seq: int | None = None
-) -> dict:
-    event = copy.deepcopy(load_event("s3-put.json" if kind == "put" else "s3-delete.json"))
-    obj = event["Records"][0]["s3"]["object"]
-    obj["key"] = key.replace(" ", "+")
-    obj["sequencer"] = f"{seq if seq is not None else next(_seq):018X}"
-    if version:
-        obj["versionId"] = version
-    event["Records"][0]["s3"]["bucket"]["name"] = aws.drafts
-    return event
-
-
-def sqs_wrap(event: dict, message_id: str) -> dict:
-    wrapper = copy.deepcopy(load_event("sqs-s3-put.json"))
-    wrapper["Records"][0]["body"] = json.dumps(event)
-    wrapper["Records"][0]["messageId"] = message_id
-    return wrapper
-
-
-def upload(aws: Aws, key: str, data: bytes) -> str:
-    return str(aws.s3.put_object(Bucket=aws.drafts, Key=key, Body=data)["VersionId"])
-
-
-def publish(aws: Aws, key: str, data: bytes, seq: int | None = None) -> dict[str, Any]:
-    version = upload(aws, key, data)
-    return aws.invoke(s3_event(aws, key, version=version, seq=seq))["outcomes"][0]
-
-
-def links(html: str) -> set[str]:
-    import re
-
-    return set(re.findall(r'href="([^"]+)"', html))
-
-
-def nav_links(html: str) -> set[str]:
-    """The previous/next links of a post page (its related posts link others by their own rule)."""
-    return links(html[html.find('<nav class="post-nav"') :])
+from tests.functional.conftest import Aws
+from tests.helpers import draft, links, nav_links, publish, s3_event, sqs_wrap, upload
 
 
 def test_republishing_identical_bytes_writes_and_invalidates_nothing(aws: Aws) -> None:

@@ -16,8 +16,7 @@ import botocore.session
 import pytest
 
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, publish, s3_event
-from tests.unit.test_template import allowed
+from tests.helpers import allowed, draft, publish, s3_event
 
 # TransactWriteItems is authorised per item, by the action each item performs.
 _TRANSACT_ITEM_ACTION = {
@@ -136,7 +135,7 @@ def test_a_scheduled_posts_life_is_allowed_by_both_roles(
 
     from stitchpress.core import clock
     from stitchpress.service import handler, sweep
-    from tests.functional.test_schedule import Site
+    from tests.helpers import Site
 
     handler.reset()
     sweep._clients.cache_clear()  # build the sweep's clients now, under the recorder
@@ -202,7 +201,7 @@ def test_every_call_of_the_image_functions_life_is_allowed_by_its_role(
 ) -> None:
     from stitchpress.aws.media import MediaIndex
     from stitchpress.service import image_handler
-    from tests.functional.test_images import delete_image, picture, put_image
+    from tests.helpers import delete_image, picture, put_image
 
     MediaIndex(aws.ddb, aws.stack.config.index_table).record_uses("drafts/post.md", ["drafts/p.png"])
     image_handler.reset()  # build the function's clients now, under the recorder

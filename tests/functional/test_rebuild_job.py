@@ -23,8 +23,7 @@ from stitchpress.local.runtime import QueueWorker
 from stitchpress.service import rebuild_handler, rebuild_job
 from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws, load_app
-from tests.functional.test_consistency import post_links
-from tests.functional.test_lifecycle import draft, publish, s3_event
+from tests.helpers import draft, post_links, publish, s3_event
 
 POSTS = [  # (day, slug, tags): 9 posts, 3 tags, two months
     (1, "a", ["x"]),
@@ -279,3 +278,35 @@ def test_the_rebuild_function_refuses_to_start_without_its_queue(
     with pytest.raises(RuntimeError, match="REBUILD_QUEUE_URL"):
         rebuild_handler.rebuilds()
     assert os.environ.get("REBUILD_QUEUE_URL") is None
+
+
+def test_a_job_on_a_site_with_no_posts_writes_the_empty_site(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REBUILD_QUEUE_URL", aws.stack.rebuild_queue_url)
+    rebuild_handler.reset()
+    start(aws)
+    assert drain(aws) == 2  # the split, one listings chunk (home); no post chunk
+    job = jobs(aws).get()
+    assert job is not None and (job.state, job.total, job.done) == ("succeeded", 1, 1)
+    objects = aws.site_objects()
+    assert {"index.html", "404.html", "robots.txt", "sitemap.xml", "tags/index.html"} <= set(objects)
+    rebuild_handler.reset()
+
+
+def test_a_chunk_writing_more_pages_than_a_record_holds_invalidates_everything(
+    site: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The home listing of a very large site is thousands of pages in one chunk: its record
+    says "everything" instead of every key (a DynamoDB item holds 400 KB), and the job sends `/*`."""
+    from stitchpress.aws import jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "MAX_RECORDED_PATHS", 5)
+    before = len(site.invalidations())
+    start(site)
+    drain(site)
+    job = jobs(site).get()
+    assert job is not None and job.state == "succeeded"
+    assert site.invalidations()[before:] == [["/*"]]
+    report = json.loads(site.s3.get_object(Bucket=site.drafts, Key=job.report)["Body"].read())
+    assert report["invalidated"] == ["/*"] and report["changed"] == len(site.site_objects())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, publish, s3_event
+from tests.helpers import draft, publish, s3_event
 
 
 def related(aws: Aws, key: str) -> list[str]:

@@ -15,70 +15,13 @@ from typing import Any
 
 import pytest
 
-from stitchpress.aws.pending import PENDING, PendingIndex
 from stitchpress.core import clock
-from stitchpress.local.runtime import QueueWorker, _notify_delete_markers
-from stitchpress.service.sweep import sweep
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft
+from tests.helpers import Site, draft
 
 START = datetime(2026, 12, 3, 6, 0, 0, tzinfo=UTC)
 GO_LIVE = datetime(2027, 1, 15, 0, 0, 0, tzinfo=UTC)  # 2027-01-15 09:00 in Tokyo
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
-
-
-class Site:
-    def __init__(self, aws: Aws, fake: clock.FakeClock) -> None:
-        _notify_delete_markers()  # moto sends no event for a versioned delete; S3 does
-        self.aws = aws
-        self.fake = fake
-        self.worker = QueueWorker(aws.stack, aws.sqs, aws.app.handler)
-        self.pending = PendingIndex(aws.ddb, aws.stack.config.index_table)
-        self.sent_bodies: list[str] = []
-
-    def drain(self) -> None:
-        while self.worker.poll_once(wait_seconds=0):
-            pass
-        assert not self.worker.errors, self.worker.errors
-
-    def upload(self, key: str, data: bytes) -> dict[str, Any]:
-        self.aws.s3.put_object(Bucket=self.aws.drafts, Key=key, Body=data)
-        self.drain()
-        return self.aws.report(key)
-
-    def delete(self, key: str) -> None:
-        self.aws.s3.delete_object(Bucket=self.aws.drafts, Key=key)
-        self.drain()
-
-    def at(self, when: datetime) -> list[str]:
-        """Move the clock to `when`, run one sweep, apply what it enqueued; the drafts sent."""
-        self.fake.set(when)
-        sent = sweep(self.pending, self.aws.sqs, self.aws.stack.queue_url, clock.now())
-        self.drain()
-        return [e.key for e in sent]
-
-    def pending_items(self) -> list[dict[str, Any]]:
-        resp = self.aws.ddb.query(
-            TableName=self.aws.stack.config.index_table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": PENDING}},
-        )
-        return list(resp["Items"])
-
-    def objects(self) -> dict[str, bytes]:
-        return self.aws.site_objects()
-
-    def live(self, url: str) -> bool:
-        """The post's page exists and the home page, the feed and the sitemaps link it."""
-        objects = self.objects()
-        page = url.strip("/") + "/index.html"
-        listed = [
-            url in objects.get("index.html", b"").decode(),
-            url in objects.get("feed.xml", b"").decode(),
-            any(url in v.decode() for k, v in objects.items() if k.startswith("sitemaps/")),
-        ]
-        assert (page in objects) == all(listed) == any(listed), (page in objects, listed)
-        return page in objects
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from stitchpress.aws.search_store import SearchStore
 from stitchpress.core import clock
 from stitchpress.service.sweep import start_search
 from tests.functional.conftest import Aws, load_app
-from tests.functional.test_lifecycle import draft, publish, s3_event
+from tests.helpers import draft, publish, s3_event
 
 QUIET, LONGEST = 30.0, 300.0
 

@@ -10,7 +10,7 @@ import pytest
 from stitchpress.aws.storage import Page, SiteStore
 from stitchpress.service import pages as pages_module
 from tests.functional.conftest import Aws
-from tests.functional.test_lifecycle import draft, nav_links, publish, s3_event
+from tests.helpers import draft, nav_links, publish, s3_event
 
 
 def etags(aws: Aws, *keys: str) -> list[str]:
@@ -49,19 +49,19 @@ def test_a_theme_change_reaches_the_static_pages_on_the_next_publish(aws: Aws) -
 def test_site_store_writes_and_deletes_only_what_changed(aws: Aws) -> None:
     store = SiteStore(aws.s3, aws.site)
     pages = [Page(f"p/{n}/index.html", f"page {n}".encode(), "text/html") for n in range(40)]
-    assert store.apply(pages) == sorted(p.key for p in pages)
+    assert store.write_changed(pages) == sorted(p.key for p in pages)
     kept = etags(aws, "p/0/index.html")
     again = [*pages[:30], Page("p/30/index.html", b"changed", "text/html"), Page("p/31/index.html", None)]
     again.append(Page("p/32/index.html", b"first", "text/html"))
     again.append(Page("p/32/index.html", b"second wins", "text/html"))
-    assert store.apply(again) == ["p/30/index.html", "p/31/index.html", "p/32/index.html"]
+    assert store.write_changed(again) == ["p/30/index.html", "p/31/index.html", "p/32/index.html"]
     objects = aws.site_objects()
     assert objects["p/30/index.html"] == b"changed" and objects["p/32/index.html"] == b"second wins"
     assert "p/31/index.html" not in objects
     assert etags(aws, "p/0/index.html") == kept
     head = aws.s3.head_object(Bucket=aws.site, Key="p/30/index.html")
     assert head["Metadata"]["sha256"] == hashlib.sha256(b"changed").hexdigest()
-    assert store.apply([Page("p/31/index.html", None)]) == []  # already gone: nothing to invalidate
+    assert store.write_changed([Page("p/31/index.html", None)]) == []  # already gone: nothing to invalidate
 
 
 def test_neighbours_keep_their_other_neighbour_when_a_post_arrives_moves_or_leaves(aws: Aws) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -10,11 +9,6 @@ import pytest
 
 from stitchpress.cli.main import main
 from tests.conftest import EXAMPLE_DRAFT
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("stitchpress.core.stitch") is None,
-    reason="stitchpress.core.stitch not written yet",
-)
 
 GOOD = "---\ntitle: Hello\ndate: 2025-09-21 10:00:00 +0900\ntags: [a]\n---\n\nSome text for the post.\n"
 

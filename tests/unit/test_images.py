@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from PIL import Image
 
 from stitchpress.core import images
 from stitchpress.core.images import ImageRejected, Limits, process, resolve, target_widths
+from tests.helpers import encode, png_claiming
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
-
-
-def encode(im: Image.Image, fmt: str, **kwargs: object) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, fmt, **kwargs)
-    return buf.getvalue()
 
 
 def photo(size: tuple[int, int] = (2000, 1500)) -> Image.Image:
@@ -124,16 +117,6 @@ def test_an_animated_gif_publishes_its_first_frame_and_says_so() -> None:
 
 
 # --- refusals ------------------------------------------------------------------------------------
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims width x height (what a decompression bomb looks like)."""
-    data = bytearray(encode(Image.new("1", (8, 8)), "PNG"))
-    ihdr = 8 + 8  # signature, then length + "IHDR"
-    data[ihdr : ihdr + 8] = struct.pack(">II", width, height)
-    crc = zlib.crc32(bytes(data[ihdr - 4 : ihdr + 13]))
-    data[ihdr + 13 : ihdr + 17] = struct.pack(">I", crc)
-    return bytes(data)
 
 
 @pytest.mark.parametrize(

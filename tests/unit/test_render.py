@@ -8,18 +8,17 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-import html5lib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stitchpress.core import render
 from stitchpress.core.mdrender import Heading, RenderedBody, heading_slug, is_safe_url
-from stitchpress.core.model import PostSummary, SiteSettings, Term
+from stitchpress.core.model import SiteSettings, Term
 from stitchpress.core.render import (
     FEED_PATH,
     STYLESHEET_PATH,
@@ -31,39 +30,10 @@ from stitchpress.core.render import (
 )
 from stitchpress.core.urls import category_path, quote_path, tag_path
 from tests.conftest import EXAMPLE_DRAFT
+from tests.helpers import JST, SITE, parse, summary, text_of
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-JST = timezone(timedelta(hours=9))
-SITE = SiteSettings(
-    title="Example",
-    base_url="https://blog.example.com",
-    language="en",
-    description="A blog",
-    author="Site Owner",
-)
-
-
-def summary(n: int = 1, **kw: Any) -> PostSummary:
-    fields: dict[str, Any] = {
-        "source_key": f"drafts/p{n}.md",
-        "title": f"Post {n}",
-        "date": datetime(2025, 9, n, 8, 30, tzinfo=JST),
-        "url": f"/2025/09/{n:02d}/post-{n}/",
-        "excerpt": f"Excerpt {n}",
-        "tags": (Term("ai", "AI"),),
-        "categories": (Term("投資分析", "投資分析"),),
-    }
-    fields.update(kw)
-    return PostSummary(**fields)
-
-
-def parse(page: str) -> Any:
-    return html5lib.parse(page, namespaceHTMLElements=False)
-
-
-def text_of(el: Any) -> str:
-    return "".join(el.itertext())
 
 
 def meta(doc: Any, key: str) -> list[str]:

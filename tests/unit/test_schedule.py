@@ -17,8 +17,8 @@ from stitchpress.core.model import DraftRejected, PostMeta
 from stitchpress.core.validate import parse_draft
 from stitchpress.service.sweep import delay_seconds
 from tests.conftest import ROOT
+from tests.helpers import JST
 
-JST = timezone(timedelta(hours=9))
 NOW = datetime(2026, 12, 3, 6, 0, 0, tzinfo=UTC)
 
 

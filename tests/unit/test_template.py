@@ -6,20 +6,16 @@ The template is read with cfn-lint's loader, which keeps !Ref/!Sub/!GetAtt as th
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import cache
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import load  # type: ignore[import-untyped]
 
 from stitchpress.core import keys
 from stitchpress.local import stack
@@ -31,30 +27,23 @@ from stitchpress.service.config import (
 )
 from tests import deployed
 from tests.conftest import EXAMPLE_DRAFT, ROOT
+from tests.helpers import (
+    allowed,
+    as_list,
+    function_handler,
+    props,
+    resource,
+    role_statements,
+    template,
+    text,
+)
 
-TEMPLATE = ROOT / "template.yaml"
 POWERTOOLS_VARS = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_TRACE_DISABLED",
 }
-
-
-@cache
-def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = load(str(TEMPLATE))
-    return loaded
-
-
-def resource(logical_id: str) -> dict[str, Any]:
-    res: dict[str, Any] = template()["Resources"][logical_id]
-    return res
-
-
-def props(logical_id: str) -> dict[str, Any]:
-    p: dict[str, Any] = resource(logical_id)["Properties"]
-    return p
 
 
 def function_env(function: str = "PublishFunction") -> dict[str, Any]:
@@ -64,44 +53,11 @@ def function_env(function: str = "PublishFunction") -> dict[str, Any]:
     return merged
 
 
-def text(node: Any) -> str:
-    """An intrinsic as readable text, e.g. {"Fn::GetAtt": ["A", "Arn"]} -> "${A.Arn}"."""
-    if isinstance(node, str):
-        return node
-    if isinstance(node, dict) and len(node) == 1:
-        (fn, arg), *_ = node.items()
-        if fn == "Ref":
-            return f"${{{arg}}}"
-        if fn == "Fn::GetAtt":
-            return "${" + (".".join(arg) if isinstance(arg, list) else str(arg)) + "}"
-        if fn == "Fn::Sub":
-            return str(arg[0] if isinstance(arg, list) else arg)
-    return json.dumps(node, sort_keys=True)
-
-
-def as_list(node: Any) -> list[Any]:
-    return list(node) if isinstance(node, list) else [node]
-
-
-def role_statements(role: str = "PublishFunctionRole") -> Iterator[dict[str, Any]]:
-    for policy in props(role)["Policies"]:
-        yield from policy["PolicyDocument"]["Statement"]
-
-
 # --- the function --------------------------------------------------------------------------------
 
 
 def test_handler_resolves_to_the_handler_function() -> None:
-    fn = props("PublishFunction")
-    module_name, _, attr = fn["Handler"].partition(".")
-    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
-    assert path == ROOT / "functions" / "publish" / "app.py"
-    assert path.is_file()
-    spec = importlib.util.spec_from_file_location("publish_app_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler = getattr(module, attr)
+    handler = function_handler("PublishFunction", "publish")
     assert callable(handler)
     assert list(inspect.signature(handler).parameters) == ["event", "context"]
 
@@ -298,14 +254,8 @@ def test_rebuild_function_runs_its_handler_with_the_publish_settings_and_its_que
     from stitchpress.core import fanout
 
     fn = props("RebuildFunction")
-    module_name, _, attr = fn["Handler"].partition(".")
-    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
-    assert path == ROOT / "functions" / "rebuild" / "app.py"
-    spec = importlib.util.spec_from_file_location("rebuild_app_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert list(inspect.signature(getattr(module, attr)).parameters) == ["event", "context"]
+    handler = function_handler("RebuildFunction", "rebuild")
+    assert list(inspect.signature(handler).parameters) == ["event", "context"]
     assert fn["Layers"] == [{"Ref": "StitchpressLayer"}]
     # The pages it renders are the publish function's: the very same settings, and its queue.
     env = function_env("RebuildFunction")
@@ -355,14 +305,8 @@ def test_editors_may_start_and_follow_rebuild_jobs_and_nothing_else_in_the_index
 
 def test_image_function_runs_its_handler_on_arm64_with_pillows_own_layer() -> None:
     fn = props("ImageFunction")
-    module_name, _, attr = fn["Handler"].partition(".")
-    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
-    assert path == ROOT / "functions" / "images" / "app.py"
-    spec = importlib.util.spec_from_file_location("images_app_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert list(inspect.signature(getattr(module, attr)).parameters) == ["event", "context"]
+    handler = function_handler("ImageFunction", "images")
+    assert list(inspect.signature(handler).parameters) == ["event", "context"]
     glob = template()["Globals"]["Function"]
     assert fn.get("Architectures", glob.get("Architectures")) == ["arm64"]
     assert fn["Layers"] == [{"Ref": "StitchpressLayer"}, {"Ref": "ImagesLayer"}]
@@ -465,15 +409,6 @@ def test_unused_media_expire_by_lifecycle_after_a_grace_period() -> None:
 
 
 # --- permissions ---------------------------------------------------------------------------------
-
-
-def allowed(action: str, role: str = "PublishFunctionRole") -> list[str]:
-    """Resources (as text) on which the function's role allows `action`."""
-    out: list[str] = []
-    for st in role_statements(role):
-        if st["Effect"] == "Allow" and action in as_list(st["Action"]):
-            out += [text(r) for r in as_list(st["Resource"])]
-    return out
 
 
 @pytest.mark.parametrize("role", ["PublishFunctionRole", "ImageFunctionRole", "RebuildFunctionRole"])

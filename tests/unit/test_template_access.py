@@ -7,7 +7,7 @@ import fnmatch
 from typing import Any
 
 from stitchpress.core import keys
-from tests.unit.test_template import props, template, text
+from tests.helpers import props, template, text
 
 WRITE = {"s3:PutObject", "s3:DeleteObject"}
 

@@ -4,24 +4,16 @@ alarms, and a CSP that lets only the search page and Pagefind's files run script
 
 from __future__ import annotations
 
-import importlib.util
-
 from stitchpress.local import stack
 from stitchpress.service import search_job
 from tests.conftest import ROOT
-from tests.unit.test_template import as_list, props, role_statements, template, text
+from tests.helpers import as_list, function_handler, props, role_statements, template, text
 
 
 def test_search_handler_resolves_to_the_librarys_job_with_the_pagefind_layer() -> None:
     fn = props("SearchFunction")
-    module_name, _, attr = fn["Handler"].partition(".")
-    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
-    assert path == ROOT / "functions" / "search" / "app.py"
-    spec = importlib.util.spec_from_file_location("search_app_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert getattr(module, attr) is search_job.handler
+    handler = function_handler("SearchFunction", "search")
+    assert handler is search_job.handler
     assert fn["Layers"] == [{"Ref": "StitchpressLayer"}, {"Ref": "SearchLayer"}]
     layer = props("SearchLayer")
     assert layer["ContentUri"] == "layers/search/" and layer["CompatibleArchitectures"] == ["arm64"]

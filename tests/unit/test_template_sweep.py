@@ -3,25 +3,17 @@ schedule, and a role that can do only what the sweep does."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 from stitchpress.aws import pending
 from stitchpress.service import sweep
-from tests.conftest import ROOT
-from tests.unit.test_template import as_list, props, resource, role_statements, template, text
+from tests.helpers import as_list, function_handler, props, resource, role_statements, template, text
 
 
 def test_sweep_handler_resolves_to_the_librarys_sweep() -> None:
     fn = props("SweepFunction")
-    module_name, _, attr = fn["Handler"].partition(".")
-    path = ROOT / fn["CodeUri"] / f"{module_name}.py"
-    assert path == ROOT / "functions" / "sweep" / "app.py"
-    spec = importlib.util.spec_from_file_location("sweep_app_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert getattr(module, attr) is sweep.handler
+    handler = function_handler("SweepFunction", "sweep")
+    assert handler is sweep.handler
     assert fn["Layers"] == [{"Ref": "StitchpressLayer"}]
     assert fn["Role"] == {"Fn::GetAtt": ["SweepFunctionRole", "Arn"]}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ from stitchpress.core.model import PostSummary, SiteSettings, Term
 from stitchpress.core.paging import Nav
 from stitchpress.core.render import Renderer, render_markdown
 from tests.conftest import EXAMPLE_DRAFT
+from tests.helpers import JST, summary
 
-JST = timezone(timedelta(hours=9))
 SITE = SiteSettings(
     title="stitchpress デモ",
     base_url="https://blog.example.com",
@@ -70,17 +70,14 @@ and a [javascript link](javascript:alert(1)).
 
 
 def post(n: int, **kw: Any) -> PostSummary:
+    """helpers.summary in Japanese, as the theme's pages are checked in."""
     fields: dict[str, Any] = {
-        "source_key": f"drafts/p{n}.md",
         "title": f"記事 {n}",
         "date": datetime(2025, 9, n, 8, 34, 12, tzinfo=JST),
-        "url": f"/2025/09/{n:02d}/post-{n}/",
         "excerpt": f"記事 {n} の抜粋",
         "tags": (Term("ai", "AI"), Term("最新ニュース", "最新ニュース")),
-        "categories": (Term("投資分析", "投資分析"),),
     }
-    fields.update(kw)
-    return PostSummary(**fields)
+    return summary(n, **{**fields, **kw})
 
 
 def all_pages() -> dict[str, str]:

@@ -13,34 +13,7 @@ import pytest
 
 from stitchpress.core import sandbox
 from stitchpress.core.render import Renderer, render_markdown
-from tests.unit.test_render import SITE, parse, summary, text_of
-
-HEAD = '{% extends "base.html" %}\n{% block main %}\n<h1>MINE</h1>\n'
-TAIL = "\n{% endblock %}\n"
-
-BOMBS = {
-    "power": "{{ 9**(9**9) }}",
-    "nested loops": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-    "huge string": '{{ "a" * 10**9 }}',
-    "huge list": "{{ ([1] * 100000) * 100000 }}",
-    "lipsum": "{{ lipsum(n=2000000) }}",
-    "width": "{{ 'a'|center(999999999) }}",
-    "format width": "{{ '{:>999999999}'.format(1) }}",
-    "percent width": "{{ '%999999999d' % 1 }}",
-    "doubling": '{% set ns = namespace(s="ab") %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}',
-    "squaring": "{% set ns = namespace(x=3) %}{% for i in range(100) %}{% set ns.x = ns.x * ns.x %}{% endfor %}",
-    "doubling macro": "{% macro f(s, n) %}{% if n %}{{ f(s ~ s, n-1) }}{% endif %}{% endmacro %}{{ f('ab', 60) }}",
-    "replace": "{% set a = 'a' * 1000000 %}{{ a|replace('a', a) }}",
-    "join": "{% set a = ['x' * 1000000] * 1000 %}{{ a|join }}",
-    "indent": "{% set a = '\\n' * 1000000 %}{{ a|indent(99999) }}",
-    "literal in a loop": "{% macro m() %}{% for i in range(100000) %}"
-    + "A" * 5000
-    + "{% endfor %}{% endmacro %}{{ m() }}",
-    "recursion": "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
-    "safe": "{{ post.title|safe }}",
-    "safe block": "{% filter safe %}{{ post.title }}{% endfilter %}",
-    "autoescape off": "{% autoescape false %}{{ post.title }}{% endautoescape %}",
-}
+from tests.helpers import BOMBS, HEAD, SITE, TAIL, parse, summary, text_of
 
 
 @pytest.fixture(autouse=True)

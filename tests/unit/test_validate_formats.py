@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from stitchpress.core.model import DraftRejected, Term
 from stitchpress.core.validate import parse_draft
+from tests.helpers import JST
 
 KEY = "drafts/2025-09-21-x.md"
-JST = timezone(timedelta(hours=9))
 
 
 def rejected(text: str) -> list[str]:

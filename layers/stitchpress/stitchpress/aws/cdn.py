@@ -44,9 +44,10 @@ class Invalidator:
     def paths(self, changed_keys: Iterable[str]) -> list[str]:
         return invalidation_paths(changed_keys, self.path_limit)
 
-    def invalidate(self, changed_keys: Iterable[str], batch_id: str) -> str | None:
-        """Create one invalidation; returns its id, or None when nothing changed."""
-        paths = self.paths(changed_keys)
+    def invalidate(self, changed_keys: Iterable[str] | None, batch_id: str) -> str | None:
+        """Create one invalidation (of everything with None); returns its id, or None when
+        nothing changed."""
+        paths = ["/*"] if changed_keys is None else self.paths(changed_keys)
         if not paths:
             return None
         resp = self.cloudfront.create_invalidation(

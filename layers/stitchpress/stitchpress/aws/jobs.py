@@ -7,7 +7,8 @@ Two kinds of item:
 - chunk   pk="JOB#<id>"  sk="CHUNK#<n>"    a chunk's work (the message it was sent as), `done`
           once counted, and `paths`: the site keys its attempts were about to write, recorded
           before writing (as a publish records them on the draft's head item), so the job's one
-          invalidation covers a write whose attempt died before counting the chunk.
+          invalidation covers a write whose attempt died before counting the chunk; past
+          MAX_RECORDED_PATHS keys at once, `everything` instead (the invalidation is then `/*`).
           sk="FINAL": the same for the overviews, sitemaps and static files of the last step.
 
 A chunk is counted once however often it is delivered: `done` on its item and the job's counter
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in
 
 JOB_KEY = {"pk": {"S": "JOB"}, "sk": {"S": "REBUILD"}}
 FINAL = "FINAL"
+MAX_RECORDED_PATHS = 2_000  # keys one record keeps (~100 KB); more: "everything" (one `/*`)
 MAX_BATCH_WRITE = 25  # DynamoDB's limit per BatchWriteItem
 BATCH_WRITE_ATTEMPTS = 8
 
@@ -174,13 +176,24 @@ class JobStore:
     # --- chunks -------------------------------------------------------------------------------
 
     def record_paths(self, job_id: str, sk: str, keys: Iterable[str]) -> None:
-        """Before writing: the keys go on the chunk's item, for the job's invalidation."""
+        """Before writing: the keys go on the chunk's item, for the job's invalidation. More than
+        MAX_RECORDED_PATHS keys at once (a listing of thousands of pages) are recorded as
+        "everything": the job's invalidation is then `/*`, and the item stays far below
+        DynamoDB's 400 KB."""
+        wanted = sorted(set(keys))
+        values: dict[str, Any]
+        if len(wanted) > MAX_RECORDED_PATHS:
+            update, values = "SET #a = :t", {":t": {"BOOL": True}}
+            names = {"#a": "everything"}
+        else:
+            update, values = "ADD #p :p", {":p": {"SS": wanted}}
+            names = {"#p": "paths"}
         self.db.update_item(
             TableName=self.table,
             Key=_chunk_key(job_id, sk),
-            UpdateExpression="ADD #p :p",
-            ExpressionAttributeNames={"#p": "paths"},
-            ExpressionAttributeValues={":p": {"SS": sorted(set(keys))}},
+            UpdateExpression=update,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
 
     def complete(self, job_id: str, number: int, changed: int, now: datetime) -> bool:
@@ -255,9 +268,15 @@ class JobStore:
             return False
         return True
 
-    def paths(self, job_id: str) -> set[str]:
-        """Every site key the job's chunks and last step recorded."""
-        return {p for item in self._query(job_id, "paths") for p in item.get("paths", {}).get("SS", [])}
+    def paths(self, job_id: str) -> set[str] | None:
+        """Every site key the job's chunks and last step recorded; None when one of them
+        recorded "everything"."""
+        out: set[str] = set()
+        for item in self._query(job_id, "paths, everything"):
+            if "everything" in item:
+                return None
+            out.update(item.get("paths", {}).get("SS", []))
+        return out
 
     def _query(self, job_id: str, projection: str) -> Iterable[dict[str, Any]]:
         names = {f"#{n.strip()}": n.strip() for n in projection.split(",")}

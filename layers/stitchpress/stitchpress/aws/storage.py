@@ -165,7 +165,9 @@ class SiteStore:
         self.s3 = s3
         self.bucket = bucket
 
-    def apply(self, pages: Iterable[Page], record: Callable[[list[str]], None] | None = None) -> list[str]:
+    def write_changed(
+        self, pages: Iterable[Page], record: Callable[[list[str]], None] | None = None
+    ) -> list[str]:
         """Write (or delete) every page whose bytes differ from the bucket's; the keys that
         changed, sorted. Of two pages with one key, the later wins.
 

@@ -57,7 +57,7 @@ MAX_SLUG_CHARS = 200
 DERIVED_SLUG_CHARS = 80
 MAX_READING_TIME = 24 * 60
 
-_KNOWN_FIELDS = frozenset(
+KNOWN_FIELDS = frozenset(
     {
         "title",
         "date",
@@ -877,7 +877,7 @@ def _bool(f: _Field | None, msgs: _Messages) -> bool | None:
 
 def _extra(fields: dict[str, _Field], msgs: _Messages) -> dict[str, Any]:
     extra: dict[str, Any] = {}
-    unknown = [f for name, f in fields.items() if name not in _KNOWN_FIELDS]
+    unknown = [f for name, f in fields.items() if name not in KNOWN_FIELDS]
     for f in unknown:
         try:
             extra[f.name] = _construct(f.node)

@@ -51,7 +51,7 @@ class OutcomeLines(logging.Handler):
         self.stream = stream
 
     def emit(self, record: logging.LogRecord) -> None:
-        # handler.apply logs each outcome as "<status>: <key>" with extra keys status, url, messages.
+        # handler.publish_change logs each outcome as "<status>: <key>" with extra keys status, url, messages.
         status: Any = getattr(record, "status", None)
         text = record.getMessage()
         if not isinstance(status, str) or not text.startswith(f"{status}: "):

@@ -68,7 +68,7 @@ def publisher() -> Publisher:
 
 @lru_cache(maxsize=1)
 def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
-    """apply() made idempotent on the S3 event's identity (bucket, key, version, ETag, sequencer):
+    """publish_change() made idempotent on the S3 event's identity (bucket, key, version, ETag, sequencer):
     the same event delivered twice does the work once and returns the first outcome."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
@@ -90,12 +90,12 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
         config=idempotency_config,
         key_prefix=IDEMPOTENCY_KEY_PREFIX,
     )
-    def apply_once(event: dict[str, str], change: DraftChange, ran: list[bool]) -> dict[str, Any]:
+    def publish_recorded(event: dict[str, str], change: DraftChange, ran: list[bool]) -> dict[str, Any]:
         ran.append(True)
-        outcome = apply(change)
+        outcome = publish_change(change)
         return {"key": outcome.key, "status": outcome.status, "url": outcome.url}
 
-    return apply_once, idempotency_config
+    return publish_recorded, idempotency_config
 
 
 def reset() -> None:
@@ -106,7 +106,8 @@ def reset() -> None:
     _idempotency.cache_clear()
 
 
-def apply(change: DraftChange) -> Outcome:
+def publish_change(change: DraftChange) -> Outcome:
+    """Apply one draft change to the site; log and count its outcome."""
     logger.append_keys(draft=change.key)
     outcome = publisher().apply(change)
     log = logger.warning if outcome.status == "rejected" else logger.info
@@ -122,7 +123,9 @@ def apply(change: DraftChange) -> Outcome:
     return outcome
 
 
-def apply_once(change: DraftChange) -> dict[str, Any]:
+def publish_once(change: DraftChange) -> dict[str, Any]:
+    """publish_change, once per S3 event: a redelivered event finishes the earlier delivery's
+    invalidation instead of publishing again."""
     run, _ = _idempotency()
     ran: list[bool] = []
     result = dict(run(event={"identity": change.identity}, change=change, ran=ran))
@@ -153,7 +156,7 @@ def refresh(key: str) -> Outcome | None:
     )
     if not live.matches(pub.drafts.current(key)):
         return None
-    return apply(live)
+    return publish_change(live)
 
 
 # AWS errors (throttling, timeouts) and a concurrent delivery of the same event in progress.
@@ -187,17 +190,17 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     for problem in problems:
         _skip(problem, message_id=message_id)
     for change in changes:
-        _apply_logged(change, lambda_context, message_id=message_id)
+        _publish_logged(change, lambda_context, message_id=message_id)
     return None
 
 
-def _apply_logged(change: DraftChange, context: LambdaContext | None, **keys: Any) -> dict[str, Any]:
-    """apply_once, with every way it can fail logged with the draft's key and the reason."""
+def _publish_logged(change: DraftChange, context: LambdaContext | None, **keys: Any) -> dict[str, Any]:
+    """publish_once, with every way it can fail logged with the draft's key and the reason."""
     left = context.get_remaining_time_in_millis() if context is not None else None
     try:
         if left is not None and left < RESERVE_MS:
             raise OutOfTime(f"{left} ms of the invocation left, {RESERVE_MS} ms needed for a draft")
-        return apply_once(change)
+        return publish_once(change)
     except Exception as e:  # SQS (or Lambda, for a raw event) retries it
         if isinstance(e, OutOfTime) or type(e).__module__.startswith(_TRANSIENT_MODULES):
             logger.warning(f"retrying {change.key}: {e}", draft=change.key, reason=str(e), **keys)
@@ -225,7 +228,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         for problem in problems:
             _skip(problem)
         ids = [c.identity for c in changes]
-        outcomes = [_apply_logged(c, context) for c in changes]
+        outcomes = [_publish_logged(c, context) for c in changes]
         return {"outcomes": outcomes, "skipped": problems} if problems else {"outcomes": outcomes}
     finally:
         pub.flush(batch_id(ids))

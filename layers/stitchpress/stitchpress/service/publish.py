@@ -352,7 +352,7 @@ class Publisher:
             self._static_due = False
         if self.index.head(change.key) != change.order:
             # A newer event claimed the draft while we rendered; make sure its state wins.
-            changed = sorted({*changed, *self.site.apply(self.pages.rerendered(change.key), record)})
+            changed = sorted({*changed, *self.site.write_changed(self.pages.rerendered(change.key), record)})
         return changed
 
     def _write_listings(
@@ -380,7 +380,7 @@ class Publisher:
                 *(partial(self.pages.listing_pages, before[n], touched, every_page) for n in pending),
             ]
             pages = [page for job_pages in parallel.call_all(jobs) for page in job_pages]
-            changed.update(self.site.apply(pages, record))
+            changed.update(self.site.write_changed(pages, record))
             if not watched:
                 break
             after = self.index.listings_named(watched)
@@ -425,7 +425,7 @@ class Publisher:
 
     def rebuild_overviews(self, record: Callable[[list[str]], None] | None = None) -> list[str]:
         """The overviews, every sitemap and the static files (a rebuild's last step)."""
-        changed = self.site.apply([*self.pages.index_pages(None), *self.pages.static_pages()], record)
+        changed = self.site.write_changed([*self.pages.index_pages(None), *self.pages.static_pages()], record)
         self.index.set_static_fingerprint(self._fingerprint)
         self._static_due = False
         return changed
@@ -454,7 +454,9 @@ class Publisher:
                     partial(self.pages.rerendered, key, around)
                     for key, around in todo[start : start + REBUILD_CHUNK]
                 ]
-                changed += self.site.apply(page for pages in parallel.call_all(jobs) for page in pages)
+                changed += self.site.write_changed(
+                    page for pages in parallel.call_all(jobs) for page in pages
+                )
                 progress(f"posts {min(start + REBUILD_CHUNK, len(todo))}/{len(todo)}")
             if self.index.listing(HOME).version == home.version:
                 break

@@ -148,7 +148,7 @@ class Rebuilds:
                 [partial(pages.render_indexed, entry, around) for entry, around in todo]
             )
             new_pages: list[Page] = [page for found in rendered for page in found]
-            changed.update(self.publisher.site.apply([*new_pages, *removed], record))
+            changed.update(self.publisher.site.write_changed([*new_pages, *removed], record))
             for key, _ in left:
                 urls.pop(key)
             for (entry, around), found in zip(todo, rendered, strict=True):
@@ -166,13 +166,15 @@ class Rebuilds:
         """Overviews, sitemaps and static files; the job's one invalidation (of every key any
         attempt recorded: `/*` above the path limit); the report; the job marked succeeded."""
         pub = self.publisher
-        pub.rebuild_overviews(partial(self.jobs.record_paths, job.id, FINAL))
-        paths = self.jobs.paths(job.id)
+        overviews = pub.rebuild_overviews(partial(self.jobs.record_paths, job.id, FINAL))
+        paths = self.jobs.paths(job.id)  # None: a chunk changed too many to list
         invalidation = pub.invalidator.invalidate(paths, f"rebuild-{job.id}")
         ended = clock.now()
         key = rebuild_report_key(job.id)
         problems = [m.format("theme") for m in pub.renderer.problems]
         done = self.jobs.get() or job
+        # The keys any attempt recorded; past a chunk's record limit, the chunks' own counts.
+        changed = len(paths) if paths is not None else done.changed + len(overviews)
         report = {
             "status": "succeeded",
             "job": job.id,
@@ -182,13 +184,13 @@ class Rebuilds:
             "seconds": round((ended - job.started).total_seconds(), 1),
             "chunks": done.total,
             "failed_attempts_retried": done.retries,
-            "changed": len(paths),
+            "changed": changed,
             "invalidation": invalidation,
-            "invalidated": sorted(pub.invalidator.paths(paths)),
+            "invalidated": ["/*"] if paths is None else sorted(pub.invalidator.paths(paths)),
             "warnings": problems,
         }
         pub.drafts.put_json(key, report)
-        self.jobs.finish(job.id, ended, changed=len(paths), invalidation=invalidation, report=key)
+        self.jobs.finish(job.id, ended, changed=changed, invalidation=invalidation, report=key)
 
 
 def new_job_id() -> str:
