@@ -85,6 +85,41 @@ def test_a_raw_event_with_a_record_without_a_key_is_reported(
     assert [line["message"] for line in warnings(caplog)] == [f"skipped: {result['skipped'][0]}"]
 
 
+@pytest.mark.parametrize(
+    ("event", "skipped"),
+    [
+        ({"Records": "x"}, "not an S3 event (no Records list)"),
+        ({"Records": {"0": {}}}, "not an S3 event (no Records list)"),
+        ({"Records": 5}, "not an S3 event (no Records list)"),
+        (["Records"], "not an S3 event (no Records list)"),
+        ({"Records": ["x"]}, "record 0: malformed S3 event record (AttributeError: "),
+        ({"Records": [None]}, "record 0: malformed S3 event record (AttributeError: "),
+    ],
+)
+def test_a_malformed_raw_event_is_answered_and_logged(
+    aws: Aws, caplog: pytest.LogCaptureFixture, event: Any, skipped: str
+) -> None:
+    # Was: AttributeError/KeyError/TypeError out of the handler (Lambda retries an event that
+    # can never succeed, then drops it with a trace).
+    result = aws.invoke(event)
+    assert result["outcomes"] == [] and [s[: len(skipped)] for s in result["skipped"]] == [skipped]
+    assert [line["message"] for line in warnings(caplog)] == [f"skipped: {result['skipped'][0]}"]
+
+
+def test_a_malformed_record_in_an_sqs_batch_is_logged_and_the_rest_published(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.s3.put_object(Bucket=aws.drafts, Key=KEY, Body=EXAMPLE_DRAFT.read_bytes())
+    event = load_event("sqs-s3-put.json")
+    event["Records"] += ["x", {"eventSource": "aws:sqs", "body": "{}"}]  # no message id to report
+    assert aws.invoke(event) == {"batchItemFailures": []}  # was: AttributeError, the batch retried
+    assert POST in aws.site_objects()
+    assert [line["message"] for line in warnings(caplog)] == [
+        "skipped: record 1: not an SQS message (no messageId)",
+        "skipped: record 2: not an SQS message (no messageId)",
+    ]
+
+
 @dataclass
 class ShortContext(LocalContext):
     remaining_ms: int = 10_000
