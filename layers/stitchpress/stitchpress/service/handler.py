@@ -18,9 +18,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..aws import parallel
-from ..core.events import DraftChange, batch_id, is_test_event, read_s3_event
+from ..core.events import DraftChange, batch_id, is_test_event, read_s3_event, refresh_target
 from .config import Config, ConfigError, in_lambda
-from .image_publish import refresh_target
 from .publish import Outcome, Publisher
 from .tracing import capture_lambda_handler
 
