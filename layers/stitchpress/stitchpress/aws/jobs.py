@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..core import clock
 from ..core.fanout import RUNNING_STATES, STALE_SECONDS, Chunk, Job
 from . import parallel
 
@@ -63,8 +63,8 @@ def _chunk_key(job_id: str, sk: str) -> dict[str, Any]:
 
 
 def _purge_at() -> dict[str, str]:
-    # Epoch seconds of the real clock: DynamoDB compares the attribute with its own.
-    return {"N": str(int(time.time()) + KEEP_SECONDS)}
+    # Epoch seconds: DynamoDB compares the attribute with its own clock.
+    return {"N": str(int(clock.now().timestamp()) + KEEP_SECONDS)}
 
 
 def chunk_sk(number: int) -> str:
