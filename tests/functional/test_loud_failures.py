@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
+from stitchpress.core import budget
 from stitchpress.local.runtime import LocalContext
+from stitchpress.service import pages as pages_module
 from tests.conftest import EXAMPLE_DRAFT
 from tests.functional.conftest import Aws, load_event
+from tests.helpers import draft, publish
 
 KEY = "drafts/2025-09-21-meta-ai-investment.md"  # the key the events name
 POST = "2025/09/21/meta-ai-investment/index.html"
@@ -85,6 +88,41 @@ def test_a_raw_event_with_a_record_without_a_key_is_reported(
     assert [line["message"] for line in warnings(caplog)] == [f"skipped: {result['skipped'][0]}"]
 
 
+@pytest.mark.parametrize(
+    ("event", "skipped"),
+    [
+        ({"Records": "x"}, "not an S3 event (no Records list)"),
+        ({"Records": {"0": {}}}, "not an S3 event (no Records list)"),
+        ({"Records": 5}, "not an S3 event (no Records list)"),
+        (["Records"], "not an S3 event (no Records list)"),
+        ({"Records": ["x"]}, "record 0: malformed S3 event record (AttributeError: "),
+        ({"Records": [None]}, "record 0: malformed S3 event record (AttributeError: "),
+    ],
+)
+def test_a_malformed_raw_event_is_answered_and_logged(
+    aws: Aws, caplog: pytest.LogCaptureFixture, event: Any, skipped: str
+) -> None:
+    # Was: AttributeError/KeyError/TypeError out of the handler (Lambda retries an event that
+    # can never succeed, then drops it with a trace).
+    result = aws.invoke(event)
+    assert result["outcomes"] == [] and [s[: len(skipped)] for s in result["skipped"]] == [skipped]
+    assert [line["message"] for line in warnings(caplog)] == [f"skipped: {result['skipped'][0]}"]
+
+
+def test_a_malformed_record_in_an_sqs_batch_is_logged_and_the_rest_published(
+    aws: Aws, caplog: pytest.LogCaptureFixture
+) -> None:
+    aws.s3.put_object(Bucket=aws.drafts, Key=KEY, Body=EXAMPLE_DRAFT.read_bytes())
+    event = load_event("sqs-s3-put.json")
+    event["Records"] += ["x", {"eventSource": "aws:sqs", "body": "{}"}]  # no message id to report
+    assert aws.invoke(event) == {"batchItemFailures": []}  # was: AttributeError, the batch retried
+    assert POST in aws.site_objects()
+    assert [line["message"] for line in warnings(caplog)] == [
+        "skipped: record 1: not an SQS message (no messageId)",
+        "skipped: record 2: not an SQS message (no messageId)",
+    ]
+
+
 @dataclass
 class ShortContext(LocalContext):
     remaining_ms: int = 10_000
@@ -112,6 +150,52 @@ def test_a_transient_failure_is_logged_with_the_key_and_retried(
     assert aws.invoke(event)["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
     [logged] = warnings(caplog)
     assert logged["message"].startswith(f"retrying {KEY}: An error occurred (NoSuchBucket)")
+
+
+# --- neighbours compiled again -----------------------------------------------------------------
+
+OLDER, NEWER = "drafts/2025-09-01-older.md", "drafts/2025-09-02-newer.md"
+OLDER_PAGE = "2025/09/01/older/index.html"
+
+
+def recompiles(monkeypatch: pytest.MonkeyPatch, seconds: float | None = None) -> list[float]:
+    """The deadlines the site's pages compile published drafts with; `seconds` replaces them
+    (a slower run than the one that published the draft)."""
+    seen: list[float] = []
+    real = pages_module.compile_draft
+
+    def compile_draft(*args: Any, **kw: Any) -> Any:
+        seen.append(kw.get("seconds", budget.COMPILE_SECONDS))
+        return real(*args, **{**kw, **({} if seconds is None else {"seconds": seconds})})
+
+    monkeypatch.setattr(pages_module, "compile_draft", compile_draft)
+    return seen
+
+
+def test_a_neighbour_is_compiled_again_with_more_time_than_a_new_draft(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(aws, OLDER, draft("Older", "2025-09-01"))
+    seen = recompiles(monkeypatch)
+    assert publish(aws, NEWER, draft("Newer", "2025-09-02"))["status"] == "published"
+    assert "/2025/09/02/newer/" in aws.page(OLDER_PAGE)  # its next link
+    # It passed COMPILE_SECONDS once: a run slower than that one must not turn it away.
+    assert seen == [budget.RECOMPILE_SECONDS] and budget.RECOMPILE_SECONDS > budget.COMPILE_SECONDS
+
+
+def test_a_neighbour_that_no_longer_compiles_keeps_its_page_and_is_named(
+    aws: Aws, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(aws, OLDER, draft("Older", "2025-09-01"))
+    before = aws.page(OLDER_PAGE)
+    recompiles(monkeypatch, seconds=1e-9)  # was: the neighbour's page silently not re-rendered
+    assert publish(aws, NEWER, draft("Newer", "2025-09-02"))["status"] == "published"
+    assert aws.page(OLDER_PAGE) == before
+    [logged] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert logged.startswith(
+        f"kept the old page of {OLDER}: its draft, published before, did not compile again"
+    )
+    assert "too complex to render within 1e-09 s" in logged
 
 
 # --- themes -------------------------------------------------------------------------------------

@@ -169,3 +169,27 @@ def test_unused_index_files_are_deleted_after_the_grace_period(aws: Aws, monkeyp
         re.match(r"pagefind/(fragment|index|filter)/|pagefind/pagefind\..*\.pf_meta", k) for k in gone
     )
     assert "/2025/05/03/notes/" not in fragments(aws)
+
+
+def test_a_publish_that_changes_no_search_record_does_not_mark_search_due(aws: Aws) -> None:
+    # Was: every publish marked search due, so an identical re-upload started a search job.
+    store = SearchStore(aws.ddb, aws.stack.config.index_table)
+    key, data = "drafts/2025-05-02-theme.md", draft("Picking a theme", "2025-05-02", ["web"], body="Themes.")
+    publish(aws, key, data)
+    marker = store.marker()
+    assert marker is not None and store.clear(marker)
+
+    assert publish(aws, key, data)["status"] == "published"  # the same bytes again
+    assert store.marker() is None
+    retagged = draft("Picking a theme", "2025-05-02", ["web", "design"], body="Themes.")
+    assert publish(aws, key, retagged)["status"] == "published"  # the site changes, search does not
+    assert store.marker() is None
+
+    assert publish(aws, key, draft("Picking a theme", "2025-05-02", ["web"], body="Colours."))["status"] == (
+        "published"
+    )
+    assert store.marker() is not None
+    assert [r.text for r in store.records("en")] == ["Colours."]
+    assert store.clear(store.marker())  # type: ignore[arg-type]
+    publish(aws, key, draft("Choosing a theme", "2025-05-02", ["web"], body="Colours."))  # a new title
+    assert [r.title for r in store.records("en")] == ["Choosing a theme"] and store.marker() is not None

@@ -4,8 +4,8 @@ compile deadline reject a draft with a report instead of running on."""
 
 from __future__ import annotations
 
-import re
 import gc
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager

@@ -10,9 +10,11 @@ import pytest
 
 from stitchpress.core.model import SiteSettings
 from stitchpress.service.config import Config, ConfigError, add_site_arguments, site_from_arguments
-from tests.deployed import LAYER, handler_location, lambda_env
+from tests.deployed import LAYER, function_env, handler_location, lambda_env
 
 ROOT = Path(__file__).resolve().parents[2]
+# What the Lambda runtime (not template.yaml) sets: tests/deployed.py's lambda_env.
+LAMBDA_RUNTIME = set(lambda_env("SweepFunction")) - set(function_env("SweepFunction"))
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -184,6 +186,73 @@ def test_the_sweep_checks_its_environment_the_same_way() -> None:
         SweepConfig.from_env(local)
 
 
+def test_the_search_function_checks_its_environment_the_same_way() -> None:
+    from stitchpress.service.search_job import SearchConfig
+
+    env = lambda_env("SearchFunction")
+    assert SearchConfig.from_env(env).grace == 86_400
+    env["SEARCH_GRACE_SECONDS"] = "a day"
+    env["SITE_BUCKET"] = "Site_Bucket"
+    del env["SITE_LANGUAGE"]
+    with pytest.raises(ConfigError) as e:
+        SearchConfig.from_env(env)
+    assert str(e.value) == (
+        "the search function's configuration (Lambda): SITE_BUCKET is 'Site_Bucket': expected an S3"
+        " bucket name (3-63 lowercase letters, digits, dots, hyphens) (template.yaml: resource"
+        " SiteBucket, Output SiteBucketName); SITE_LANGUAGE is missing (template.yaml: parameter"
+        " SiteLanguage); SEARCH_GRACE_SECONDS is 'a day': expected a number of seconds from 0 to"
+        " 31536000 (template.yaml: SearchFunction's Environment)"
+    )
+    # Outside Lambda the language and the grace period have defaults; the resources do not.
+    local = {"INDEX_TABLE": "t", "SITE_BUCKET": "s", "DISTRIBUTION_ID": "E1"}
+    assert SearchConfig.from_env(local).site_language == "en"
+    with pytest.raises(ConfigError, match="DISTRIBUTION_ID is missing"):
+        SearchConfig.from_env({k: v for k, v in local.items() if k != "DISTRIBUTION_ID"})
+
+
+def test_the_rebuild_function_checks_its_environment_the_same_way() -> None:
+    from stitchpress.service.rebuild_handler import RebuildConfig
+
+    env = lambda_env("RebuildFunction")
+    config = RebuildConfig.from_env(env)
+    assert config.publish == Config.from_env(lambda_env("PublishFunction"))  # the same pages
+    assert config.queue_url.startswith("https://sqs.")
+    del env["SITE_URL"]
+    env["REBUILD_QUEUE_URL"] = "rebuild-queue"
+    with pytest.raises(ConfigError) as e:
+        RebuildConfig.from_env(env)
+    assert str(e.value) == (
+        "the rebuild function's configuration (Lambda): SITE_URL is missing (template.yaml: parameter"
+        " DomainName, else the Distribution's domain, Output SiteUrl); REBUILD_QUEUE_URL is"
+        " 'rebuild-queue': expected an absolute http(s) URL such as https://blog.example.com"
+        " (template.yaml: resource RebuildQueue, Output RebuildQueueUrl)"
+    )
+    local = {k: v for k, v in env.items() if k not in ("AWS_LAMBDA_FUNCTION_NAME", "REBUILD_QUEUE_URL")}
+    with pytest.raises(ConfigError, match="REBUILD_QUEUE_URL is missing"):  # required everywhere
+        RebuildConfig.from_env(local)
+
+
+def test_the_local_stack_gives_each_worker_every_variable_lambda_requires() -> None:
+    """`stitchpress local up` runs the publish, image, rebuild and search functions in one
+    process: their environment holds every variable template.yaml sets on each of them."""
+    from stitchpress.local.session import functions_env
+    from stitchpress.local.stack import Stack
+    from stitchpress.service.image_publish import ImageConfig
+    from stitchpress.service.rebuild_handler import RebuildConfig
+    from stitchpress.service.search_job import SearchConfig
+
+    site = SiteSettings(base_url="http://127.0.0.1:8000")
+    config = Config("drafts-x", "site-x", "index-x", "idem-x", "E1", site)
+    stack = Stack(
+        config, "http://q.local/q", "http://q.local/dlq", "us-east-1", rebuild_queue_url="http://q.local/r"
+    )
+    env = functions_env(stack)
+    for function in ("PublishFunction", "ImageFunction", "RebuildFunction", "SearchFunction"):
+        assert set(lambda_env(function)) - set(env) <= LAMBDA_RUNTIME, function
+    for read in (Config.from_env, ImageConfig.from_env, RebuildConfig.from_env, SearchConfig.from_env):
+        read(env, lambda_mode=True)  # none missing, none malformed
+
+
 @pytest.mark.parametrize(
     ("function", "variable", "says"),
     [
@@ -193,6 +262,16 @@ def test_the_sweep_checks_its_environment_the_same_way() -> None:
             "the sweep function's configuration (Lambda): INDEX_TABLE is missing",
         ),
         ("PublishFunction", "SITE_URL", "the publish function's configuration (Lambda): SITE_URL is missing"),
+        (
+            "RebuildFunction",
+            "REBUILD_QUEUE_URL",
+            "the rebuild function's configuration (Lambda): REBUILD_QUEUE_URL is missing",
+        ),
+        (
+            "SearchFunction",
+            "DISTRIBUTION_ID",
+            "the search function's configuration (Lambda): DISTRIBUTION_ID is missing",
+        ),
         (
             "ImageFunction",
             "PUBLISH_QUEUE_URL",

@@ -349,7 +349,11 @@ class PostIndex:
         listing's version and count — atomically, and only if no newer event claimed the draft.
         `olds` (earlier versions still to be taken off the site) and `old` are recorded on the
         head item as the unfinished change. `search_text` (search.pack) is kept for the search
-        job, which the same transaction marks due."""
+        job, which the same transaction marks due, unless the post's search record stays the
+        same (an identical re-upload, a change of tags only): then no search job runs for it."""
+        mark = search_store.digest(post, search_text) if search_text is not None else None
+        if mark is not None:
+            state = {**state, search_store.STATE_KEY: mark}
         new = listings_of(post)
         old_names = listings_of(old.summary) if old else {}
         if old is not None and old.summary == post:
@@ -404,7 +408,7 @@ class PostIndex:
         for name in sorted(set(new) | set(old_names)):
             delta = (name in new) - (name in old_names)
             ops.append(self._bump(name, new.get(name) or old_names.get(name, ""), delta))
-        if search_text is not None:
+        if search_text is not None and (old is None or old.state.get(search_store.STATE_KEY) != mark):
             ops += search_store.put_ops(self.table, post, search_text, clock.now())
         self._transact(ops)
 

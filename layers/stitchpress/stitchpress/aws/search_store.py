@@ -12,6 +12,7 @@ IAM can be limited to it with dynamodb:LeadingKeys):
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Iterator
 from datetime import datetime
@@ -43,6 +44,18 @@ def mark_op(table: str, now: datetime) -> dict[str, Any]:
             "ExpressionAttributeValues": {":now": {"S": stamp}},
         }
     }
+
+
+STATE_KEY = "search"  # in a post's index state: digest() of the search record it last wrote
+
+
+def digest(post: PostSummary, text: bytes) -> str:
+    """What the post's search record holds (put_ops), in short: the same digest means the record,
+    and so the search index, would not change."""
+    parts = [post.url, post.title, post.date.isoformat(), post.lang or ""]
+    h = hashlib.sha256("\0".join(parts).encode())
+    h.update(b"\0" + text)
+    return h.hexdigest()[:32]
 
 
 def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[dict[str, Any]]:

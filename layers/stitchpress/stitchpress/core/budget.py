@@ -19,6 +19,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 COMPILE_SECONDS = 4.0
+# A published draft compiled again (a neighbour's links, a rebuild) passed COMPILE_SECONDS once:
+# the same bytes on a slower or busier run must not be turned away, so it gets twice that.
+RECOMPILE_SECONDS = 2 * COMPILE_SECONDS
 MAX_PAGE_CHARS = 10_000_000  # the rendered article; browsers and CloudFront cope, readers do not
 MAX_HIGHLIGHT_CHARS = 100_000  # per code block: a longer one is shown without colours
 MAX_HIGHLIGHT_TOTAL = 200_000  # per draft: Pygments' Python lexer costs ~7 µs a character

@@ -4,6 +4,7 @@ that carries one (the production path S3 -> SQS -> Lambda)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,6 +19,7 @@ SEQUENCER_WIDTH = 40
 TIE = "#"  # in a time order: what follows tells apart two events of the same time
 S3_SOURCE = "aws:s3"
 SCHEDULE_SOURCE = "stitchpress:schedule"  # a go-live or expiry the sweep enqueued
+REFRESH = "refresh"  # the image function asks the publish function to re-render a post
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,21 @@ def scheduled_event(change: DraftChange) -> dict[str, Any]:
         "schedule": {"due": change.due, "order": change.order},
     }
     return {"Records": [record]}
+
+
+def refresh_message(draft_key: str) -> str:
+    """The publish queue message the image function sends when an image a post shows changed.
+    Here, not in the image function's module, so the publish function reads it without
+    importing the image code (tests/unit/test_coldstart_imports.py)."""
+    return json.dumps({"stitchpress": REFRESH, "draft": draft_key})
+
+
+def refresh_target(body: Mapping[str, Any]) -> str | None:
+    """The draft a publish queue message asks to re-render, if it is such a message."""
+    key = body.get("draft")
+    if body.get("stitchpress") == REFRESH and isinstance(key, str) and is_draft_key(key):
+        return key
+    return None
 
 
 def batch_id(parts: list[str]) -> str:

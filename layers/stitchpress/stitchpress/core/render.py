@@ -66,13 +66,21 @@ _TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 _OVERRIDE_PREFIX = "theme/"  # pseudo file name of overrides, so tracebacks can name them
 _OVERRIDE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?:html|xml|txt)$")
 _PAGE_SUFFIX = re.compile(r"page/\d+/$")
+
+
 # Code points HTML and XML 1.0 forbid in text (controls other than tab/LF/CR, surrogates,
 # noncharacters). Front matter can carry them; one would make the feed unparseable.
-_FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
-    + "]"
-)
+# Compiled on first use (an astral character in the text): its 34 astral code points cost re
+# ~4 ms to compile, on every cold start otherwise.
+@cache
+def _forbidden() -> re.Pattern[str]:
+    return re.compile(
+        "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+        + "".join(f"{chr(p * 0x10000 + 0xFFFE)}{chr(p * 0x10000 + 0xFFFF)}" for p in range(17))
+        + "]"
+    )
+
+
 # The same split in two: re tests a class of only BMP code points with a bitmap, but one with
 # astral code points range by range, 12x slower over a page; most pages have no astral character.
 _FORBIDDEN_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
@@ -210,9 +218,9 @@ def _iso(dt: datetime) -> str:
 
 
 def _strip_forbidden(text: str) -> str:
-    """`text` without the code points _FORBIDDEN matches."""
+    """`text` without the code points _forbidden() matches."""
     text = _FORBIDDEN_BMP.sub("", text)
-    return _FORBIDDEN.sub("", text) if _ASTRAL.search(text) else text
+    return _forbidden().sub("", text) if _ASTRAL.search(text) else text
 
 
 def _clean(value: Any) -> Any:

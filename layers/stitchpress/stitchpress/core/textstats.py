@@ -27,11 +27,9 @@ _CJK_CLASS = (
 )
 _KANA_CLASS = "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
 _HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_CJK = re.compile(f"[{_CJK_CLASS}]")
 _KANA = re.compile(f"[{_KANA_CLASS}]")
 # Counted as runs: one match per run instead of one per character is several times faster.
 _CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
-_KANA_HAN_RUN = re.compile(f"[{_KANA_CLASS}{_HAN_CLASS}]+")
 _LATIN_RUN = re.compile("[A-Za-z\u00c0-\u024f]+")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _WORD_CHARS = re.compile(r"\w+")
@@ -87,9 +85,28 @@ _LATIN_LETTERS_PER_CJK_CHAR = 2.3
 # Sentence ends: CJK full stops always; ASCII !? before whitespace, CJK or the end; "." only
 # before whitespace or the end ("Inc.のCEO" is not a sentence end).
 _CLOSERS_RE = re.escape("」』）)]】〉》\"'”’")
-_SENTENCE_END = re.compile(
-    rf"(?:[。！？．][{_CLOSERS_RE}]*|[!?][{_CLOSERS_RE}]*(?=\s|$|[{_CJK_CLASS}])|(?<=[^.\d])\.[{_CLOSERS_RE}]*(?=\s|$))"
-)
+
+
+# Compiled on first use: classes with astral ranges cost re ~1.5-6 ms each to compile, on every
+# cold start of the publish function, and only some drafts need them (an excerpt cut short, a
+# Japanese language guess).
+@cache
+def _cjk() -> re.Pattern[str]:
+    return re.compile(f"[{_CJK_CLASS}]")
+
+
+@cache
+def _kana_han_run() -> re.Pattern[str]:
+    return re.compile(f"[{_KANA_CLASS}{_HAN_CLASS}]+")
+
+
+@cache
+def _sentence_end() -> re.Pattern[str]:
+    return re.compile(
+        rf"(?:[。！？．][{_CLOSERS_RE}]*|[!?][{_CLOSERS_RE}]*(?=\s|$|[{_CJK_CLASS}])|(?<=[^.\d])\.[{_CLOSERS_RE}]*(?=\s|$))"
+    )
+
+
 _ELLIPSIS = "…"
 _PREFIX_CHARS = 4096  # parsed first for the excerpt; grown 8-fold until it holds the paragraph
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -110,7 +127,7 @@ def derive_excerpt(markdown: str, *, limit: int = 160) -> str:
     if len(text) <= limit:
         return text
     window = text[: limit + 1]  # a sentence ending exactly at the limit still fits
-    ends = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() <= limit]
+    ends = [m.end() for m in _sentence_end().finditer(window) if m.end() <= limit]
     if ends and ends[-1] >= limit // 3:
         return text[: ends[-1]].rstrip()
     cut = text[: limit - 1]
@@ -122,7 +139,7 @@ def derive_excerpt(markdown: str, *, limit: int = 160) -> str:
 
 
 def _is_word_char(ch: str) -> bool:
-    return (ch.isalnum() or ch in "'’-") and not _CJK.match(ch)
+    return (ch.isalnum() or ch in "'’-") and not _cjk().match(ch)
 
 
 @cache
@@ -269,7 +286,7 @@ def detect_language(text: str) -> str | None:
     if letters == 0:
         return None
     if _KANA.search(sample):
-        kana_han = _count(_KANA_HAN_RUN, sample)
+        kana_han = _count(_kana_han_run(), sample)
         if kana_han * _LATIN_LETTERS_PER_CJK_CHAR >= letters - kana_han:
             return "ja"
     latin = _count(_LATIN_RUN, sample)

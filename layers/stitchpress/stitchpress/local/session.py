@@ -15,6 +15,7 @@ from typing import Any
 
 from ..core.keys import report_key
 from ..core.model import SiteSettings
+from ..service.search_job import DEFAULT_GRACE_SECONDS
 from .runtime import DEFAULT_SWEEP_SECONDS, QueueWorker, Sweeper, embedded_aws, serve_site
 from .stack import Stack, create_stack, register_stack, site_bucket_name
 
@@ -97,6 +98,19 @@ class LocalRun:
         return sorted(keys)
 
 
+def functions_env(stack: Stack) -> dict[str, str]:
+    """The variables template.yaml sets on the functions this process runs as workers (publish,
+    image, rebuild, search), with the local stack's values: every one each function's
+    configuration requires in Lambda (tests/unit/test_config.py)."""
+    return {
+        **LOCAL_POWERTOOLS,
+        **stack.image_config.to_env(),
+        **stack.config.to_env(),
+        "REBUILD_QUEUE_URL": stack.rebuild_queue_url,
+        "SEARCH_GRACE_SECONDS": str(DEFAULT_GRACE_SECONDS),
+    }
+
+
 @contextmanager
 def local_stack(
     *,
@@ -129,12 +143,7 @@ def local_stack(
         stack = create_stack(session, site=site)
         if register:
             register_stack(session, stack)
-        env = {
-            **LOCAL_POWERTOOLS,
-            **stack.image_config.to_env(),
-            **stack.config.to_env(),
-            "REBUILD_QUEUE_URL": stack.rebuild_queue_url,
-        }
+        env = functions_env(stack)
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         from ..service import handler as handler_module

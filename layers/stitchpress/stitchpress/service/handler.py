@@ -18,9 +18,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..aws import parallel
-from ..core.events import DraftChange, batch_id, is_test_event, read_s3_event
+from ..core.events import DraftChange, batch_id, is_test_event, read_s3_event, refresh_target
 from .config import Config, ConfigError, in_lambda
-from .image_publish import refresh_target
 from .publish import Outcome, Publisher
 from .tracing import capture_lambda_handler
 
@@ -209,20 +208,43 @@ def _publish_logged(change: DraftChange, context: LambdaContext | None, **keys: 
         raise
 
 
+def _sqs_records(event: object) -> list[dict[str, Any]] | None:
+    """The event's SQS messages, None when it is not an SQS event (a raw S3 event, or something
+    else: read_s3_event says what). A record that is no SQS message (not an object, or without a
+    message id) is logged and left out: it has no id to report for a retry, and a retry of the
+    whole batch would fail the same way."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list) or not any(
+        isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records
+    ):
+        return None
+    out = []
+    for i, record in enumerate(records):
+        if isinstance(record, dict) and isinstance(record.get("messageId"), str):
+            out.append(record)
+        else:
+            _skip(f"record {i}: not an SQS message (no messageId)", record=repr(record)[:200])
+    return out
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     pub = publisher()
     _, idempotency_config = _idempotency()
     idempotency_config.register_lambda_context(context)
     pub.begin()
-    records = event.get("Records", [])
     ids: list[str] = []
     try:
-        if records and records[0].get("eventSource") == "aws:sqs":
-            ids = [str(r.get("messageId", "")) for r in records]
-            return dict(process_partial_response(event, record_handler, processor, context))
+        sqs = _sqs_records(event)
+        if sqs is not None:
+            ids = [r["messageId"] for r in sqs]
+            if not sqs:  # Powertools rejects an empty batch
+                return {"batchItemFailures": []}
+            return dict(
+                process_partial_response({**event, "Records": sqs}, record_handler, processor, context)
+            )
         # A raw S3 event: any failure fails the invocation, and Lambda retries it.
         changes, problems = read_s3_event(event)
         for problem in problems:

@@ -14,7 +14,6 @@ function, and this one never needs the site's pages, the listings or CloudFront.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from ..aws.index import PostIndex, Stale
 from ..aws.media import MediaIndex, MediaStore
 from ..aws.storage import DraftStore, NotFound
 from ..core import clock
-from ..core.events import DraftChange, is_draft_key
+from ..core.events import DraftChange, refresh_message
 from ..core.images import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -56,7 +55,6 @@ IMAGE_SOURCES: dict[str, str] = {
     "MAX_IMAGE_BYTES": "parameter MaxImageBytes",
     "MAX_IMAGE_PIXELS": "parameter MaxImagePixels",
 }
-REFRESH = "refresh"
 MAX_SEND_BATCH = 10  # SQS SendMessageBatch limit
 
 Status = Literal["published", "rejected", "removed", "skipped"]
@@ -65,18 +63,6 @@ Status = Literal["published", "rejected", "removed", "skipped"]
 def is_image_source_key(key: str) -> bool:
     """Keys the image function handles: images (and refused kinds, to report them) under drafts/."""
     return key.startswith(DRAFTS_PREFIX) and key.lower().endswith(NOTIFIED_SUFFIXES) and "/../" not in key
-
-
-def refresh_message(draft_key: str) -> str:
-    return json.dumps({"stitchpress": REFRESH, "draft": draft_key})
-
-
-def refresh_target(body: Mapping[str, Any]) -> str | None:
-    """The draft a publish queue message asks to re-render, if it is such a message."""
-    key = body.get("draft")
-    if body.get("stitchpress") == REFRESH and isinstance(key, str) and is_draft_key(key):
-        return key
-    return None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ the site (the archive's per-month lists are kept in the index, see PostIndex.put
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -13,7 +14,7 @@ from ..aws import parallel
 from ..aws.index import IndexedPost, Listing, PostIndex
 from ..aws.media import MediaIndex
 from ..aws.storage import ASSET_CACHE_CONTROL, PAGE_CACHE_CONTROL, DraftStore, NotFound, Page
-from ..core import clock, paging, related
+from ..core import budget, clock, paging, related
 from ..core.model import DraftRejected, PostSummary, Term
 from ..core.pipeline import CompiledPost, compile_draft
 from ..core.plan import (
@@ -47,6 +48,8 @@ XML = "application/xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 JSON_FEED = "application/feed+json; charset=utf-8"
 
+log = logging.getLogger(__name__)
+
 
 def page(key: str, body: bytes, content_type: str, cache: str = PAGE_CACHE_CONTROL) -> Page:
     return Page(key, body, content_type, cache)
@@ -68,15 +71,17 @@ class Pages:
 
     def post_page(self, compiled: CompiledPost, neighbours: Neighbours) -> Page:
         prev, nxt = neighbours
+        related = self.related(compiled.summary)
         html = self.renderer.post_page(
             compiled.summary,
             compiled.body,
             reading_time=compiled.reading_time,
             prev=prev,
             next=nxt,
-            related=self.related(compiled.summary),
+            related=related,
         )
-        return page(object_key(compiled.summary.url), html.encode(), HTML)
+        links = tuple((p.source_key, p.url) for p in related)
+        return Page(object_key(compiled.summary.url), html.encode(), HTML, PAGE_CACHE_CONTROL, links)
 
     def related(self, post: PostSummary) -> list[PostSummary]:
         """The post's related posts, from the posts just older than it in each of its tags and
@@ -123,10 +128,22 @@ class Pages:
                 draft.data,
                 self.config.site,
                 max_bytes=self.config.max_draft_bytes,
+                seconds=budget.RECOMPILE_SECONDS,
                 images=MediaIndex(self.index.db, self.index.table).images,
             )
-        except (NotFound, DraftRejected):
-            return []  # its own event will report it
+        except NotFound:
+            log.info("not re-rendered: %s: its draft version is gone (its delete unpublishes it)", key)
+            return []
+        except DraftRejected as e:
+            # It was published, so this is no mistake of its writer's (a slower run past the
+            # deadline, a lowered limit): keep the page on the site, with its links as they were.
+            log.warning(
+                "kept the old page of %s: its draft, published before, did not compile again (%s); "
+                "its links to the posts beside it may be out of date until it is published again",
+                key,
+                "; ".join(m.format(key) for m in e.errors),
+            )
+            return []
         if neighbours is None:
             neighbours = self.index.neighbours(compiled.summary)
         return [self.post_page(compiled, neighbours)]
