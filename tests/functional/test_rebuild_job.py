@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -116,6 +117,17 @@ def single_process_rebuild(aws: Aws) -> dict[str, bytes]:
     return aws.site_objects()
 
 
+def records(aws: Aws, job_id: str) -> list[dict[str, Any]]:
+    """The job's chunk records in the index (pk JOB#<id>)."""
+    resp = aws.ddb.query(
+        TableName=aws.stack.config.index_table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"JOB#{job_id}"}},
+        ConsistentRead=True,
+    )
+    return list(resp["Items"])
+
+
 def dlq_messages(aws: Aws) -> list[dict[str, Any]]:
     resp = aws.sqs.receive_message(QueueUrl=aws.stack.rebuild_dlq_url, MaxNumberOfMessages=10)
     return [json.loads(m["Body"]) for m in resp.get("Messages", [])]
@@ -217,7 +229,44 @@ def test_a_chunk_failing_every_time_fails_the_job_and_lands_in_the_dead_letter_q
     assert job.error is not None and "failed 3 times" in job.error and "a theme bug" in job.error
     (dead,) = dlq_messages(site)
     assert dead["rebuild"] == "chunk" and dead["job"] == job.id
+    # Its chunk records stay (to look into), and expire a week on by the table's time to live.
+    left = records(site, job.id)
+    week = time.time() + 7 * 86_400
+    assert left and all(week - 60 < int(r["purge_at"]["N"]) <= week + 1 for r in left)
     start(site, posts=False)  # a failed job does not block the next one
+
+
+def test_a_finished_job_deletes_its_chunk_records_and_keeps_its_record_and_report(site: Aws) -> None:
+    job_id = start(site)
+    assert records(site, job_id) == []
+    drain(site)
+    job = jobs(site).get()
+    assert job is not None and (job.id, job.state) == (job_id, "succeeded")
+    assert records(site, job_id) == []  # plans, recorded paths, the last step's record: gone
+    report = json.loads(site.s3.get_object(Bucket=site.drafts, Key=job.report)["Body"].read())
+    assert report["status"] == "succeeded" and report["chunks"] == job.total
+
+
+def test_a_cleanup_that_fails_is_finished_by_the_retry(site: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = rebuild_handler.rebuilds().jobs
+    forget = store.forget
+    failures: list[str] = []
+
+    def flaky(job_id: str) -> int:
+        if not failures:
+            failures.append(job_id)
+            raise ConnectionError("the network went away")
+        return forget(job_id)
+
+    monkeypatch.setattr(store, "forget", flaky)
+    before = len(site.invalidations())
+    job_id = start(site)
+    drain(site)
+    assert failures == [job_id]
+    job = jobs(site).get()
+    assert job is not None and job.state == "succeeded" and job.retries == 0
+    assert records(site, job_id) == []
+    assert len(site.invalidations()) == before + 1  # the retry did not invalidate again
 
 
 def test_publishes_during_a_job_end_correct(site: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
