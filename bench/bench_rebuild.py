@@ -49,7 +49,7 @@ from sitebench import LOG, Site, install_call_log, moto_patches, moto_site
 from stitchpress.aws.index import PostIndex
 from stitchpress.aws.jobs import JobStore
 from stitchpress.core import fanout
-from stitchpress.local.runtime import LocalContext, QueueWorker
+from stitchpress.local.runtime import LocalContext, QueueWorker, sqs_batch_event
 from stitchpress.local.session import local_stack
 from stitchpress.service import rebuild_handler, rebuild_job
 from stitchpress.service.publish import Publisher
@@ -252,21 +252,7 @@ def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
             return rows
         m = messages[0]
         message = fanout.read_message(m["Body"])
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "md5OfBody": "",
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:stitchpress-rebuild",
-                    "awsRegion": "us-east-1",
-                }
-            ]
-        }
+        event = sqs_batch_event([m], "arn:aws:sqs:us-east-1:123456789012:stitchpress-rebuild", "us-east-1")
         LOG.reset()
         FINISHED.clear()
         cpu0, t0 = time.process_time(), time.perf_counter()

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import clock
 from ..core.fanout import RUNNING_STATES, STALE_SECONDS, Chunk, Job
 from . import parallel
+from .query import query_items
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -312,20 +313,15 @@ class JobStore:
 
     def _query(self, job_id: str, projection: str) -> Iterable[dict[str, Any]]:
         names = {f"#{n.strip()}": n.strip() for n in projection.split(",")}
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"JOB#{job_id}"}},
-            "ProjectionExpression": ", ".join(names),
-            "ExpressionAttributeNames": names,
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            yield from resp.get("Items", [])
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"JOB#{job_id}"}},
+            ProjectionExpression=", ".join(names),
+            ExpressionAttributeNames=names,
+            ConsistentRead=True,
+        )
 
     # --- the end ------------------------------------------------------------------------------
 

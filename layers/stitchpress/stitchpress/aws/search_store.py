@@ -20,6 +20,7 @@ from typing import Any
 
 from ..core.model import PostSummary
 from ..core.search import Dirty, Record, language, unpack
+from .query import query_items
 
 PK = {"S": "SEARCH"}
 DIRTY_KEY = {"pk": PK, "sk": {"S": "DIRTY"}}
@@ -91,18 +92,13 @@ class SearchStore:
         self.table = table
 
     def _query(self, prefix: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-            "ExpressionAttributeValues": {":pk": PK, ":p": {"S": prefix}},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            yield from resp.get("Items", [])
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":pk": PK, ":p": {"S": prefix}},
+            ConsistentRead=True,
+        )
 
     def records(self, site_language: str) -> Iterator[Record]:
         """Every published post's record, one Query page (1 MB) at a time."""
