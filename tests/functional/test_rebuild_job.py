@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from stitchpress.aws import media
+from stitchpress.aws import media, search_store
 from stitchpress.aws.index import PostIndex
 from stitchpress.aws.jobs import JobRunning, JobStore
-from stitchpress.core import fanout
+from stitchpress.aws.search_store import SearchStore
+from stitchpress.core import fanout, search
 from stitchpress.core.events import DraftChange
 from stitchpress.core.pipeline import compile_draft
 from stitchpress.local.runtime import QueueWorker
@@ -126,6 +127,24 @@ def records(aws: Aws, job_id: str) -> list[dict[str, Any]]:
         ConsistentRead=True,
     )
     return list(resp["Items"])
+
+
+def search_items(aws: Aws) -> dict[str, dict[str, Any]]:
+    """The posts' search records in the index (pk SEARCH), by draft key."""
+    resp = aws.ddb.query(
+        TableName=aws.stack.config.index_table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+        ExpressionAttributeValues={":pk": {"S": "SEARCH"}, ":p": {"S": "POST#"}},
+        ConsistentRead=True,
+    )
+    return {str(i["sk"]["S"]).removeprefix("POST#"): i for i in resp["Items"]}
+
+
+def published_search_item(aws: Aws, day: int, slug: str, tags: list[str]) -> dict[str, Any]:
+    """The search record a publish of the preloaded draft writes (stitchpress.service.publish)."""
+    key = key_of(day, slug)
+    compiled = compile_draft(key, draft(slug.upper(), f"2025-09-{day:02d}", tags), aws.stack.config.site)
+    return search_store.text_item(compiled.summary, search.pack(search.text_of(compiled.body.html)))
 
 
 def dlq_messages(aws: Aws) -> list[dict[str, Any]]:
@@ -359,3 +378,21 @@ def test_a_chunk_writing_more_pages_than_a_record_holds_invalidates_everything(
     assert site.invalidations()[before:] == [["/*"]]
     report = json.loads(site.s3.get_object(Bucket=site.drafts, Key=job.report)["Body"].read())
     assert report["invalidated"] == ["/*"] and report["changed"] == len(site.site_objects())
+
+
+def test_a_job_gives_posts_published_before_search_their_search_texts(site: Aws) -> None:
+    """A site indexed before search existed (the preload writes no search record, as publishes
+    then did): a rebuild of posts writes each post's search record as a publish would, and
+    marks search due; a second rebuild finds them all there and marks nothing."""
+    store = SearchStore(site.ddb, site.stack.config.index_table)
+    assert search_items(site) == {} and store.marker() is None
+    start(site)
+    drain(site)
+    expected = {key_of(day, slug): published_search_item(site, day, slug, tags) for day, slug, tags in POSTS}
+    assert search_items(site) == expected
+    marker = store.marker()
+    assert marker is not None and store.clear(marker)
+    start(site)
+    drain(site)
+    assert search_items(site) == expected
+    assert store.marker() is None  # nothing was missing: no search job for nothing

@@ -117,6 +117,12 @@ class Throttled(Exception):
     """DynamoDB kept keys of a batch read unprocessed; a later retry of the change may succeed."""
 
 
+def _differs(stored: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
+    if stored is None:
+        return True
+    return any(stored.get(k) != v for k, v in wanted.items()) or ("lang" in stored) != ("lang" in wanted)
+
+
 # --- attribute (de)serialisation: the low-level client keeps imports cheap ------------------------
 
 
@@ -481,6 +487,55 @@ class PostIndex:
                 },
             }
         }
+
+    def keep_search_texts(self, texts: list[tuple[IndexedPost, bytes]]) -> int:
+        """A rebuild's repair of search: each post's search record (search_store.text_item), where
+        the index lacks it (a post published before search existed) or holds another; then search
+        is marked due. A record is written only while the post is still indexed as `IndexedPost`
+        says (a transaction with a condition on the post item), so a post unpublished or changed
+        meanwhile keeps what its own publish wrote. How many records were written."""
+        wanted = {post.summary.source_key: search_store.text_item(post.summary, text) for post, text in texts}
+        keys = sorted(wanted)
+        stored: dict[str, dict[str, Any]] = {}
+        batches = [keys[i : i + MAX_BATCH_GET_KEYS] for i in range(0, len(keys), MAX_BATCH_GET_KEYS)]
+        found = parallel.each(self._batch_get, [[search_store.text_key(k) for k in b] for b in batches])
+        for item in (i for items in found for i in items):
+            stored[str(item["sk"]["S"]).removeprefix("POST#")] = item
+        todo = [(post, wanted[post.summary.source_key]) for post, _ in texts]
+        todo = [(post, item) for post, item in todo if _differs(stored.get(post.summary.source_key), item)]
+        if not todo:
+            return 0
+        # Marked before (a write that lands and then dies still leaves search due) and after (a
+        # search job started in between may have cleared the first mark without these texts).
+        self._mark_search()
+        written = sum(parallel.each(lambda t: self._keep_search_text(*t), todo))
+        self._mark_search()
+        return written
+
+    def _keep_search_text(self, post: IndexedPost, item: dict[str, Any]) -> bool:
+        try:
+            self.db.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table,
+                            "Key": {"pk": {"S": f"POST#{post.summary.source_key}"}, "sk": {"S": "POST"}},
+                            "ConditionExpression": "#st = :st",
+                            "ExpressionAttributeNames": {"#st": "state"},
+                            "ExpressionAttributeValues": {
+                                ":st": {"M": {k: {"S": v} for k, v in post.state.items()}}
+                            },
+                        }
+                    },
+                    {"Put": {"TableName": self.table, "Item": item}},
+                ]
+            )
+        except self.db.exceptions.TransactionCanceledException:
+            return False  # unpublished or changed since: its own publish keeps its text
+        return True
+
+    def _mark_search(self) -> None:
+        self.db.update_item(**search_store.mark_op(self.table, clock.now())["Update"])
 
     def _transact(self, ops: list[dict[str, Any]]) -> None:
         if len(ops) > MAX_TRANSACTION_ITEMS:  # validation caps tags and categories well below this

@@ -58,8 +58,12 @@ def digest(post: PostSummary, text: bytes) -> str:
     return h.hexdigest()[:32]
 
 
-def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[dict[str, Any]]:
-    """Transaction items of a publish: the post's text, and the dirty mark."""
+def text_key(source_key: str) -> dict[str, Any]:
+    return _text_key(source_key)
+
+
+def text_item(post: PostSummary, text: bytes) -> dict[str, Any]:
+    """The post's search record, as a publish writes it (and a rebuild compares it)."""
     item = {
         **_text_key(post.source_key),
         "url": {"S": post.url},
@@ -69,7 +73,12 @@ def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[d
     }
     if post.lang:
         item["lang"] = {"S": post.lang}
-    return [{"Put": {"TableName": table, "Item": item}}, mark_op(table, now)]
+    return item
+
+
+def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[dict[str, Any]]:
+    """Transaction items of a publish: the post's text, and the dirty mark."""
+    return [{"Put": {"TableName": table, "Item": text_item(post, text)}}, mark_op(table, now)]
 
 
 def delete_ops(table: str, source_key: str, now: datetime) -> list[dict[str, Any]]:

@@ -166,6 +166,8 @@ class Page:
     # A post page's related posts as (draft key, URL): not written; a rebuild re-reads them to
     # render the page again if one left its URL meanwhile (stitchpress.service.post_range).
     links: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # A post page's rendered Markdown (not written): a rebuild keeps the post's search text from it.
+    body_html: str | None = field(default=None, compare=False, repr=False)
 
 
 class SiteStore:
