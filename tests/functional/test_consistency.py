@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from stitchpress.core import fanout
 from stitchpress.core.events import changes_from_s3_event
-from stitchpress.service import publish
 from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws
 from tests.helpers import draft, post_links, s3_event, upload
@@ -79,11 +79,11 @@ def test_rebuild_posts_keeps_neighbour_links_right_when_a_post_arrives_meanwhile
         publish_via_handler(
             aws, f"drafts/2025-09-{day:02d}-{slug}.md", draft(slug.upper(), f"2025-09-{day:02d}")
         )
-    monkeypatch.setattr(publish, "REBUILD_CHUNK", 1)  # one post page at a time, newest first
+    monkeypatch.setattr(fanout, "POSTS_PER_CHUNK", 1)  # one post page a range, oldest first
     arrived: list[bool] = []
 
     def progress(line: str) -> None:
-        if line.startswith("posts") and not arrived:  # after the newest post's page
+        if line.startswith("posts") and not arrived:  # after the oldest post's page
             arrived.append(True)
             publish_via_handler(aws, "drafts/2025-09-05-new.md", draft("New", "2025-09-05"))
 

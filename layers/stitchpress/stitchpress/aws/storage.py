@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..core.keys import THEME_PREFIX, report_key
@@ -155,6 +155,9 @@ class Page:
     body: bytes | None
     content_type: str = ""
     cache_control: str = PAGE_CACHE_CONTROL
+    # A post page's related posts as (draft key, URL): not written; a rebuild re-reads them to
+    # render the page again if one left its URL meanwhile (stitchpress.service.post_range).
+    links: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 class SiteStore:

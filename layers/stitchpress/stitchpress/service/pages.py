@@ -72,15 +72,17 @@ class Pages:
 
     def post_page(self, compiled: CompiledPost, neighbours: Neighbours) -> Page:
         prev, nxt = neighbours
+        related = self.related(compiled.summary)
         html = self.renderer.post_page(
             compiled.summary,
             compiled.body,
             reading_time=compiled.reading_time,
             prev=prev,
             next=nxt,
-            related=self.related(compiled.summary),
+            related=related,
         )
-        return page(object_key(compiled.summary.url), html.encode(), HTML)
+        links = tuple((p.source_key, p.url) for p in related)
+        return Page(object_key(compiled.summary.url), html.encode(), HTML, PAGE_CACHE_CONTROL, links)
 
     def related(self, post: PostSummary) -> list[PostSummary]:
         """The post's related posts, from the posts just older than it in each of its tags and

@@ -30,7 +30,7 @@ from ..aws.cdn import Invalidator
 from ..aws.index import Head, PostIndex, Stale, UrlTaken
 from ..aws.pending import PendingIndex, Scheduler
 from ..aws.storage import DraftObject, DraftStore, NotFound, Page, SiteStore
-from ..core import clock, schedule, search
+from ..core import clock, fanout, schedule, search
 from ..core.events import DraftChange
 from ..core.model import DraftRejected, Message, PostSummary
 from ..core.pipeline import CompiledPost, compile_draft
@@ -39,6 +39,7 @@ from ..core.render import Renderer
 from ..core.urls import absolute
 from .config import Config
 from .pages import Pages, gone
+from .post_range import rebuild_range
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_cloudfront import CloudFrontClient
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in
 log = logging.getLogger(__name__)
 
 MAX_RENDER_ATTEMPTS = 5  # re-renders of one listing while concurrent publishes keep moving it
-REBUILD_CHUNK = 50  # listings (<= 100: one BatchGetItem) or posts a rebuild writes in one round
+REBUILD_CHUNK = 50  # listings (<= 100: one BatchGetItem) a one-process rebuild writes in one round
 
 Status = Literal["published", "unpublished", "rejected", "skipped", "scheduled", "expired"]
 PageJob = Callable[[], list[Page]]  # reads and renders some pages; jobs of one step run at once
@@ -403,7 +404,7 @@ class Publisher:
         """Render every listing page again (and with `posts`, every post page from its draft
         version the index says is live), e.g. after a template change. Safe while publishes
         run: each listing is re-checked against its index version like any publish, and post
-        pages whose neighbours a concurrent publish changed are rendered again."""
+        pages are re-read range by range as a rebuild job's chunks are."""
         changed: list[str] = []
         names = [HOME] + [
             lst.name for kind in ("tag", "category", "month") for lst in self.index.listings(kind)
@@ -432,35 +433,15 @@ class Publisher:
         return changed
 
     def _rebuild_posts(self, progress: Callable[[str], None]) -> list[str]:
-        """Every post page, newest first, with the neighbours the home listing gives; then, while
-        the home listing's version moved (a publish meanwhile), the posts whose neighbours
-        changed since are rendered again from a fresh read."""
+        """Every post page, in the ranges a rebuild job would split the home listing into, one
+        range after the other, each re-read after writing as a job's chunk is
+        (stitchpress.service.post_range): a post published, moved or unpublished meanwhile ends
+        as the index says, its page removed when it left."""
+        keys = self.index.home_keys()
         changed: list[str] = []
-        written: dict[str, tuple[str | None, str | None]] = {}
-        for _ in range(MAX_RENDER_ATTEMPTS):
-            home = self.index.listing(HOME)
-            everything = self.index.newest(HOME, home.count)
-            todo: list[tuple[str, Neighbours]] = []
-            for n, post in enumerate(everything):
-                around = (
-                    everything[n + 1] if n + 1 < len(everything) else None,
-                    everything[n - 1] if n else None,
-                )
-                keys = (_key_of(around[0]), _key_of(around[1]))
-                if written.get(post.source_key) != keys:
-                    written[post.source_key] = keys
-                    todo.append((post.source_key, around))
-            for start in range(0, len(todo), REBUILD_CHUNK):
-                jobs = [
-                    partial(self.pages.rerendered, key, around)
-                    for key, around in todo[start : start + REBUILD_CHUNK]
-                ]
-                changed += self.site.write_changed(
-                    page for pages in parallel.call_all(jobs) for page in pages
-                )
-                progress(f"posts {min(start + REBUILD_CHUNK, len(todo))}/{len(todo)}")
-            if self.index.listing(HOME).version == home.version:
-                break
+        for n, chunk in enumerate(fanout.post_chunks(keys), start=1):
+            changed += rebuild_range(self, chunk.after, chunk.upto)
+            progress(f"posts {min(n * fanout.POSTS_PER_CHUNK, len(keys))}/{len(keys)}")
         return changed
 
     # --- reports ----------------------------------------------------------------------------
@@ -501,10 +482,6 @@ class Publisher:
         if changed is not None:
             report["changed"] = sorted(changed)
         return report
-
-
-def _key_of(post: PostSummary | None) -> str | None:
-    return post.source_key if post is not None else None
 
 
 def _taken(taken: UrlTaken) -> str:

@@ -4,10 +4,8 @@ posts; the chunk that completes the job writes the overviews, sitemaps and stati
 the job's one invalidation and writes the report.
 
 A chunk is as safe as a publish with publishes running: listings are re-checked against their
-versions (Publisher.rebuild_listings); a range of posts is read again after writing, and every
-post whose index entry or neighbours changed meanwhile is rendered again, and a page written
-for a post that was unpublished or moved meanwhile is removed (unless another draft owns its
-URL now). Writes are recorded on the chunk's item before they happen, so the invalidation
+versions (Publisher.rebuild_listings); a range of posts is read again after writing
+(stitchpress.service.post_range, which the one-process rebuild shares). Writes are recorded on the chunk's item before they happen, so the invalidation
 covers an attempt that died after writing. Retries re-render identically and write nothing
 new (unchanged bytes are not rewritten).
 """
@@ -16,21 +14,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
 from ..aws import parallel
-from ..aws.index import IndexedPost
 from ..aws.jobs import FINAL, JobStore, chunk_sk
-from ..aws.storage import Page
 from ..core import clock, fanout
 from ..core.fanout import Chunk, Job
 from ..core.keys import rebuild_report_key
-from ..core.model import PostSummary
-from ..core.plan import HOME, Neighbours
-from .pages import gone
-from .publish import MAX_RENDER_ATTEMPTS, Publisher
+from ..core.plan import HOME
+from .post_range import Record, rebuild_range
+from .publish import Publisher
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_sqs import SQSClient
@@ -40,8 +34,6 @@ log = logging.getLogger(__name__)
 
 MAX_SEND_BATCH = 10  # SQS SendMessageBatch's limit
 SEND_ATTEMPTS = 5
-
-Record = Callable[[list[str]], None]
 
 
 class Rebuilds:
@@ -117,48 +109,8 @@ class Rebuilds:
         return True
 
     def posts(self, chunk: Chunk, record: Record | None = None) -> list[str]:
-        """Every post page in the chunk's range, with the neighbours the home listing gives;
-        then read again, until a read finds nothing to render again (a publish meanwhile)."""
-        index, pages = self.publisher.index, self.publisher.pages
-        written: dict[str, tuple[IndexedPost, Neighbours]] = {}
-        urls: dict[str, str] = {}  # draft key -> the URL whose page this chunk last wrote for it
-        changed: set[str] = set()
-        for _ in range(MAX_RENDER_ATTEMPTS):
-            older, posts, newer = index.home_range(chunk.after, chunk.upto)
-            indexed = index.get_posts([*(p.source_key for p in posts), *urls])
-            line: list[PostSummary | None] = [older, *posts, newer]
-            todo: list[tuple[IndexedPost, Neighbours]] = []
-            for n, post in enumerate(posts):
-                entry = indexed.get(post.source_key)
-                if entry is not None and written.get(post.source_key) != (entry, (line[n], line[n + 2])):
-                    todo.append((entry, (line[n], line[n + 2])))
-            # Pages this chunk wrote for a post that is gone or at another URL by now.
-            left = sorted(
-                (key, url)
-                for key, url in urls.items()
-                if key not in indexed or indexed[key].summary.url != url
-            )
-            if not todo and not left:
-                return sorted(changed)
-            owners = parallel.each(index.url_owner, [url for _, url in left])
-            removed = [
-                gone(url) for (key, url), owner in zip(left, owners, strict=True) if owner in (None, key)
-            ]
-            rendered = parallel.call_all(
-                [partial(pages.render_indexed, entry, around) for entry, around in todo]
-            )
-            new_pages: list[Page] = [page for found in rendered for page in found]
-            changed.update(self.publisher.site.write_changed([*new_pages, *removed], record))
-            for key, _ in left:
-                urls.pop(key)
-            for (entry, around), found in zip(todo, rendered, strict=True):
-                written[entry.summary.source_key] = (entry, around)
-                if found:
-                    urls[entry.summary.source_key] = entry.summary.url
-        log.warning(
-            "posts %s kept changing; the publishes that changed them re-render them", chunk.describe()
-        )
-        return sorted(changed)
+        """Every post page in the chunk's range (stitchpress.service.post_range)."""
+        return rebuild_range(self.publisher, chunk.after, chunk.upto, record)
 
     # --- the last step --------------------------------------------------------------------------
 
