@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import urllib.request
@@ -191,6 +192,8 @@ def handler_module(environment: int, name: str = "handler") -> ModuleType:
     )
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
+    # Registered as an import would: a dataclass in the module looks its module up there.
+    sys.modules[spec.name] = copy
     spec.loader.exec_module(copy)
     return copy
 
