@@ -1,6 +1,7 @@
 """Handler cold start: import the publish function as deployed and build its clients, in fresh processes.
 
     .venv/bin/python bench/bench_coldstart.py [--runs N] [--quick] [--no-py313] [--code DIR]
+    .venv/bin/python bench/bench_coldstart.py --every-function [--runs N] [--code DIR]
 
 Each run is a new interpreter (as a new Lambda execution environment) that imports the function
 as Lambda does: template.yaml's Handler (app.handler) from its CodeUri, under the template's
@@ -14,7 +15,8 @@ idempotency layer. No AWS call is made. Variants:
 --code DIR measures another checkout's functions/ and layer (e.g. /work/main before a change).
 On Python 3.11 (.venv) and, when bench/setup.sh installed it, Python 3.13 with the layer's
 pinned dependencies (x86_64 wheels in bench/.layer-py313; the layer `sam build` makes is
-aarch64). Also runs `python -X importtime` once per variant and sums self time by top-level
+aarch64). --every-function times only the import, as deployed, of each function in the template
+(3.11). Also runs `python -X importtime` once per variant and sums self time by top-level
 package. Reports the median and the minimum over N runs.
 """
 
@@ -34,7 +36,7 @@ import machine
 
 ROOT = machine.BENCH.parent
 sys.path.insert(0, str(ROOT))
-from tests.deployed import handler_location, lambda_env  # noqa: E402
+from tests.deployed import handler_location, lambda_env, template  # noqa: E402
 
 LAYER_313 = machine.BENCH / ".layer-py313"
 PY313 = Path("/root/.pyenv/versions/3.13.0/bin/python")
@@ -74,7 +76,9 @@ def interpreters(use_313: bool, code: Path) -> dict[str, tuple[str, dict[str, st
     return out
 
 
-def child_env(interp_env: dict[str, str], parameters: dict[str, str]) -> dict[str, str]:
+def child_env(
+    interp_env: dict[str, str], parameters: dict[str, str], function: str = FUNCTION
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
     env.pop("PYTHONPATH", None)
     # The deployed layer ships bytecode (layers/stitchpress/Makefile precompiles it), so the
@@ -83,7 +87,56 @@ def child_env(interp_env: dict[str, str], parameters: dict[str, str]) -> dict[st
     # caches go under bench/out, not into the checkouts measured.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    return {**env, **lambda_env(FUNCTION, **parameters), **interp_env}
+    return {**env, **lambda_env(function, **parameters), **interp_env}
+
+
+# Only the import, of any function's handler module.
+CHILD_IMPORT = r"""
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+import importlib, sys
+importlib.import_module(sys.argv[1])
+import json
+print(json.dumps({"import": time.perf_counter() - t0, "import cpu": time.process_time() - c0}))
+"""
+
+
+def functions() -> list[str]:
+    resources = template()["Resources"]
+    return sorted(k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function")
+
+
+def every_function(codes: list[Path], runs: int) -> dict[str, Any]:
+    """Import-only time of each function as deployed, the rows' runs interleaved."""
+    rows: dict[str, tuple[list[str], dict[str, str], Path]] = {}
+    for code in codes:
+        layer = {"PYTHONPATH": str(code / "layers" / "stitchpress")}
+        for function in functions():
+            code_dir, module, _ = handler_location(function)
+            name = f"{function:<16}" + (f" | {code}" if len(codes) > 1 else "")
+            env = child_env(layer, {}, function)
+            rows[name] = (
+                [sys.executable, "-c", CHILD_IMPORT, module],
+                env,
+                code / code_dir.relative_to(ROOT),
+            )
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in rows}
+    for attempt in range(runs + 1):  # the first: warm-up
+        for name, (args, env, cwd) in rows.items():
+            proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                raise RuntimeError(proc.stderr[-3000:])
+            if attempt:
+                samples[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    results: dict[str, Any] = {}
+    for name, runs_ in samples.items():
+        row = {
+            k: (statistics.median(s[k] for s in runs_) * 1000, min(s[k] for s in runs_) * 1000)
+            for k in ("import", "import cpu")
+        }
+        results[name] = row
+        print(f"{name} | " + ", ".join(f"{k} {med:.0f} ({lo:.0f})" for k, (med, lo) in row.items()))
+    return results
 
 
 def child_args(python: str, *flags: str) -> list[str]:
@@ -124,10 +177,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--code", type=Path, action="append", help="checkout whose functions/ and layer to run (repeatable)"
     )
+    parser.add_argument("--every-function", action="store_true", help="import time of each function")
     args = parser.parse_args(argv)
     runs = 5 if args.quick else args.runs
     codes = [c.resolve() for c in args.code or [ROOT]]
     print(machine.banner())
+    if args.every_function:
+        print(f"{runs} fresh processes per row, interleaved; import as deployed, median (min) in ms")
+        every = every_function(codes, runs)
+        out = machine.BENCH / "out" / "coldstart-functions.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(every, indent=2), encoding="utf-8")
+        return 0
     print(f"{runs} fresh processes per row, the rows' runs interleaved (same load); median (min) in ms;")
     print("'import' = import functions/publish/app.py as Lambda does, 'clients' = publisher() +")
     print("_idempotency(), 'process' = spawn to exit, interpreter start included; '... cpu' = the")

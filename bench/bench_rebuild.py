@@ -7,7 +7,8 @@
    request at a time and every worker shares this interpreter's GIL: the speed-up here is
    bounded by that and by the machine's 2 shared cores, not by the design.
 
-2. Per invocation, for the AWS model (in-process moto, AWS calls counted by kind): every
+2. Per invocation, for the AWS model (in-process moto, AWS calls counted by kind; the site
+   with its search texts, as publishes keep them, so the rebuild writes none): every
    invocation of one job (the split, each chunk, the last step) run through the real handler,
    twice: as it is, and with a modelled network round trip of 100 ms slept in every call (the
    sleep releases the GIL, so calls in flight together wait together). From the two: the CPU of
@@ -19,7 +20,10 @@
 3. The model: a chunk on AWS takes cpu x factor + R x rtt (SCENARIOS); chunks run at most
    `concurrency` at a time, and the SQS event source starts 5 instances and adds up to 300 a
    minute (AWS Lambda docs, "Configuring scaling behavior for SQS event source mappings"); the
-   split comes first, the last step after every chunk. A 100,000-post site is not built here:
+   split comes first, the last step after every chunk. Beside it, for a decision only (not
+   built): the same job with the home listing's pages split into chunks of <= 2,000 entries, and
+   the site size at which the one home chunk reaches the function's timeout. A 100,000-post
+   site is not built here:
    post chunks cost the same at any size (100 posts each), and the listing chunks and the last
    step are scaled from the measured site by their entries (posts shown) per listing.
 
@@ -38,6 +42,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +51,13 @@ import sitebench
 from corpus import generate
 from sitebench import LOG, Site, install_call_log, moto_patches, moto_site
 
+from stitchpress.aws import search_store
 from stitchpress.aws.index import PostIndex
 from stitchpress.aws.jobs import JobStore
-from stitchpress.core import fanout
-from stitchpress.local.runtime import LocalContext, QueueWorker
+from stitchpress.aws.search_store import SearchStore
+from stitchpress.core import fanout, search
+from stitchpress.core.pipeline import compile_draft
+from stitchpress.local.runtime import LocalContext, QueueWorker, sqs_batch_event
 from stitchpress.local.session import local_stack
 from stitchpress.service import rebuild_handler, rebuild_job
 from stitchpress.service.publish import Publisher
@@ -64,6 +72,7 @@ IN_FLIGHT = 16  # stitchpress.aws.parallel.WORKERS: no invocation does fewer rou
 RTTS = (0.100,)
 START_INSTANCES, RAMP_PER_MINUTE = 5, 300  # the SQS event source's scaling (AWS docs)
 DISPATCH = 0.1  # seconds from a message sent to its invocation, a warm instance (stated, not measured)
+FUNCTION_TIMEOUT = 300.0  # RebuildFunction's Timeout (template.yaml)
 COLD_START = 1.0  # seconds of each new instance's first invocation (BENCHMARKS "Handler cold start": ~0.4 s import+clients, doubled)
 
 
@@ -143,6 +152,22 @@ def local_runs(size: int, workers: list[int], timeout: float) -> list[dict[str, 
 # --- 2. per invocation ------------------------------------------------------------------------------
 
 
+def _search_item(key: str, data: bytes, site: Any) -> dict[str, Any]:
+    compiled = compile_draft(key, data, site)
+    return search_store.text_item(compiled.summary, search.pack(search.text_of(compiled.body.html)))
+
+
+def with_search_texts(site: Site, posts: list[Any]) -> None:
+    """The search records each publish keeps (sitebench's preload writes none): a rebuild of a
+    site that has search finds them all equal and writes none, the usual case measured here."""
+    cfg = site.stack.config
+    keys = ["drafts/" + p.draft_name for p in posts]
+    bodies = [p.jekyll().encode() for p in posts]
+    with ProcessPoolExecutor() as pool:
+        items = list(pool.map(_search_item, keys, bodies, [cfg.site] * len(keys), chunksize=64))
+    sitebench.batch_write(site.ddb, cfg.index_table, items)
+
+
 def invocations(size: int) -> dict[str, Any]:
     """Every invocation of a job through the real handler, at each modelled round trip."""
     install_call_log()
@@ -152,6 +177,7 @@ def invocations(size: int) -> dict[str, Any]:
         os.environ["REBUILD_QUEUE_URL"] = site.stack.rebuild_queue_url
         t0 = time.perf_counter()
         site.preload(posts)
+        with_search_texts(site, posts)
         print(f"  in-process: {size} posts pre-loaded in {time.perf_counter() - t0:.0f} s", flush=True)
         sqs = site.session.client("sqs")
         jobs = JobStore(site.ddb, site.stack.config.index_table)
@@ -185,6 +211,8 @@ def invocations(size: int) -> dict[str, Any]:
             LOG.rtt = 0.0
             done = jobs.get()
             assert done is not None and done.state == "succeeded", done
+            # Every search text was there already: the rebuild wrote none, so marked nothing.
+            assert SearchStore(site.ddb, site.stack.config.index_table).marker() is None
             walls = [r["wall_s"] for r in passes[f"{rtt * 1000:g}"]]
             print(f"  rtt {rtt * 1000:g} ms: {len(walls)} invocations, {sum(walls):.1f} s in all", flush=True)
         rebuild_job.Rebuilds.finish = original  # type: ignore[method-assign]
@@ -252,21 +280,7 @@ def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
             return rows
         m = messages[0]
         message = fanout.read_message(m["Body"])
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "md5OfBody": "",
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:stitchpress-rebuild",
-                    "awsRegion": "us-east-1",
-                }
-            ]
-        }
+        event = sqs_batch_event([m], "arn:aws:sqs:us-east-1:123456789012:stitchpress-rebuild", "us-east-1")
         LOG.reset()
         FINISHED.clear()
         cpu0, t0 = time.process_time(), time.perf_counter()
@@ -396,10 +410,19 @@ def model(
             # with the site: its measured CPU and round trips scaled linearly (an over-estimate
             # of its fixed part).
             last_s = (scaled["last"]["cpu_s"] * cpu_factor + scaled["last"]["rounds"] * rtt) * grow
+            # Not built, for the decision (BENCHMARKS "Rebuild jobs"): the home listing's pages
+            # split into chunks of at most LISTING_POSTS_PER_CHUNK entries, each anchored at a
+            # sort key the split read, run among the others; its work divided evenly, with no
+            # cost for the split (optimistic).
+            home_parts = math.ceil((size + fanout.LISTING_COST) / fanout.LISTING_POSTS_PER_CHUNK)
+            # The size at which the one home chunk reaches the function's timeout (FUNCTION_TIMEOUT).
+            timeout_posts = FUNCTION_TIMEOUT / (home_s / size)
             for c in concurrencies:
                 body = ramp_finish(work, c, DISPATCH)
                 home_done = DISPATCH + COLD_START + home_s  # one instance renders the home listing
                 total = split_s + max(body, home_done) + DISPATCH + last_s
+                parts = ramp_finish(work + [home_s / home_parts] * home_parts, c, DISPATCH)
+                total_home_split = split_s + parts + DISPATCH + last_s
                 out.append(
                     {
                         "posts": size,
@@ -413,6 +436,9 @@ def model(
                         "chunks_s": body,
                         "last_step_s": last_s,
                         "total_s": total,
+                        "home_parts": home_parts,
+                        "total_home_split_s": total_home_split,
+                        "home_timeout_posts": timeout_posts,
                     }
                 )
     return out
@@ -461,13 +487,15 @@ def summary(result: dict[str, Any]) -> str:
         lines += [
             "",
             "modelled on AWS, seconds:",
-            "| posts | instances | scenario | post chunk | chunks done | home chunk | split | last step | total |",
+            "| posts | instances | scenario | post chunk | chunks done | home chunk | split | last step | total "
+            "| total, home split (not built) | home chunk at the 300 s timeout |",
         ]
-        lines.append("|---|---|---|---|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for m in result["model"]:
             lines.append(
                 f"| {m['posts']:,} | {m['concurrency']} | {m['rtt']} | {m['post_chunk_s']:.2f} | {m['chunks_s']:.1f} | "
-                f"{m['home_chunk_s']:.1f} | {m['split_s']:.1f} | {m['last_step_s']:.1f} | **{m['total_s']:.0f}** |"
+                f"{m['home_chunk_s']:.1f} | {m['split_s']:.1f} | {m['last_step_s']:.1f} | **{m['total_s']:.0f}** "
+                f"| {m['total_home_split_s']:.0f} ({m['home_parts']} chunks) | {m['home_timeout_posts']:,.0f} posts |"
             )
     return "\n".join(lines)
 
@@ -492,6 +520,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-local", action="store_true", help="skip the local stack runs")
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--from", dest="source", metavar="JSON", help="recompute the model from a saved run")
+    parser.add_argument(
+        "--scaling-from",
+        metavar="JSON",
+        help="take the home chunk and last step measured alone from a saved run (they take ~35 min to measure)",
+    )
     args = parser.parse_args(argv)
     if args.source:
         saved = json.loads(Path(args.source).read_text(encoding="utf-8"))
@@ -507,7 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         result["local"] = [row for size in sizes for row in local_runs(size, args.workers, args.timeout)]
     if not args.no_model:
         result["invocations"] = invocations(args.model_size)
-        result["scaling"] = scaling(args.scale_size or (1000 if args.quick else 10_000))
+        if args.scaling_from:
+            saved = json.loads(Path(args.scaling_from).read_text(encoding="utf-8"))
+            result["scaling"] = with_rounds(saved["scaling"])
+            result["scaling_from"] = args.scaling_from
+        else:
+            result["scaling"] = scaling(args.scale_size or (1000 if args.quick else 10_000))
         result["model"] = model(result["invocations"], result["scaling"], [10_000, 100_000], [50, 200])
     OUT.mkdir(exist_ok=True)
     tags = [t for t, on in (("nolocal", args.no_local), ("nomodel", args.no_model)) if on]

@@ -54,7 +54,7 @@ from stitchpress.aws.index import PostIndex
 from stitchpress.core.keys import report_key
 from stitchpress.core.model import PostSummary, SiteSettings
 from stitchpress.core.pipeline import compile_draft
-from stitchpress.local.runtime import LocalContext
+from stitchpress.local.runtime import LocalContext, sqs_batch_event
 from stitchpress.local.stack import Stack, create_stack
 from stitchpress.service.publish import Publisher
 from tests.moto_speed import _UNPATCHED, moto_plain_json, moto_transaction_backup
@@ -520,21 +520,13 @@ def sqs_event(bucket: str, key: str, version_id: str | None, etag: str, n: int) 
             },
         },
     }
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "bench",
-                "body": json.dumps({"Records": [record]}),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:stitchpress-publish",
-                "awsRegion": "us-east-1",
-            }
-        ]
+    message = {
+        "MessageId": str(uuid.uuid4()),
+        "ReceiptHandle": "bench",
+        "Body": json.dumps({"Records": [record]}),
+        "Attributes": {"ApproximateReceiveCount": "1"},
     }
+    return sqs_batch_event([message], "arn:aws:sqs:us-east-1:123456789012:stitchpress-publish", "us-east-1")
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from PIL import Image
 from stitchpress.aws.pending import PENDING, PendingIndex
 from stitchpress.core import clock
 from stitchpress.core.model import PostSummary, SiteSettings, Term
+from stitchpress.core.render import Renderer, render_markdown
 from stitchpress.local.runtime import QueueWorker, _notify_delete_markers
 from stitchpress.service.sweep import sweep
 from tests.conftest import ROOT
@@ -260,6 +261,11 @@ def summary(n: int = 1, **kw: Any) -> PostSummary:
     }
     fields.update(kw)
     return PostSummary(**fields)
+
+
+def post_page(renderer: Renderer) -> str:
+    """The page of a one-word post (summary()) as `renderer` renders it: for tests of a theme."""
+    return renderer.post_page(summary(), render_markdown("x"), reading_time=1)
 
 
 def text_of(el: Any) -> str:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from stitchpress.aws import media
+from stitchpress.aws import media, search_store
 from stitchpress.aws.index import PostIndex
 from stitchpress.aws.jobs import JobRunning, JobStore
-from stitchpress.core import fanout
+from stitchpress.aws.search_store import SearchStore
+from stitchpress.core import fanout, search
 from stitchpress.core.events import DraftChange
 from stitchpress.core.pipeline import compile_draft
 from stitchpress.local.runtime import QueueWorker
@@ -114,6 +116,35 @@ def single_process_rebuild(aws: Aws) -> dict[str, bytes]:
     publisher.begin()
     publisher.rebuild(posts=True, progress=lambda line: None)
     return aws.site_objects()
+
+
+def records(aws: Aws, job_id: str) -> list[dict[str, Any]]:
+    """The job's chunk records in the index (pk JOB#<id>)."""
+    resp = aws.ddb.query(
+        TableName=aws.stack.config.index_table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"JOB#{job_id}"}},
+        ConsistentRead=True,
+    )
+    return list(resp["Items"])
+
+
+def search_items(aws: Aws) -> dict[str, dict[str, Any]]:
+    """The posts' search records in the index (pk SEARCH), by draft key."""
+    resp = aws.ddb.query(
+        TableName=aws.stack.config.index_table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+        ExpressionAttributeValues={":pk": {"S": "SEARCH"}, ":p": {"S": "POST#"}},
+        ConsistentRead=True,
+    )
+    return {str(i["sk"]["S"]).removeprefix("POST#"): i for i in resp["Items"]}
+
+
+def published_search_item(aws: Aws, day: int, slug: str, tags: list[str]) -> dict[str, Any]:
+    """The search record a publish of the preloaded draft writes (stitchpress.service.publish)."""
+    key = key_of(day, slug)
+    compiled = compile_draft(key, draft(slug.upper(), f"2025-09-{day:02d}", tags), aws.stack.config.site)
+    return search_store.text_item(compiled.summary, search.pack(search.text_of(compiled.body.html)))
 
 
 def dlq_messages(aws: Aws) -> list[dict[str, Any]]:
@@ -217,7 +248,44 @@ def test_a_chunk_failing_every_time_fails_the_job_and_lands_in_the_dead_letter_q
     assert job.error is not None and "failed 3 times" in job.error and "a theme bug" in job.error
     (dead,) = dlq_messages(site)
     assert dead["rebuild"] == "chunk" and dead["job"] == job.id
+    # Its chunk records stay (to look into), and expire a week on by the table's time to live.
+    left = records(site, job.id)
+    week = time.time() + 7 * 86_400
+    assert left and all(week - 60 < int(r["purge_at"]["N"]) <= week + 1 for r in left)
     start(site, posts=False)  # a failed job does not block the next one
+
+
+def test_a_finished_job_deletes_its_chunk_records_and_keeps_its_record_and_report(site: Aws) -> None:
+    job_id = start(site)
+    assert records(site, job_id) == []
+    drain(site)
+    job = jobs(site).get()
+    assert job is not None and (job.id, job.state) == (job_id, "succeeded")
+    assert records(site, job_id) == []  # plans, recorded paths, the last step's record: gone
+    report = json.loads(site.s3.get_object(Bucket=site.drafts, Key=job.report)["Body"].read())
+    assert report["status"] == "succeeded" and report["chunks"] == job.total
+
+
+def test_a_cleanup_that_fails_is_finished_by_the_retry(site: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = rebuild_handler.rebuilds().jobs
+    forget = store.forget
+    failures: list[str] = []
+
+    def flaky(job_id: str) -> int:
+        if not failures:
+            failures.append(job_id)
+            raise ConnectionError("the network went away")
+        return forget(job_id)
+
+    monkeypatch.setattr(store, "forget", flaky)
+    before = len(site.invalidations())
+    job_id = start(site)
+    drain(site)
+    assert failures == [job_id]
+    job = jobs(site).get()
+    assert job is not None and job.state == "succeeded" and job.retries == 0
+    assert records(site, job_id) == []
+    assert len(site.invalidations()) == before + 1  # the retry did not invalidate again
 
 
 def test_publishes_during_a_job_end_correct(site: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,3 +378,21 @@ def test_a_chunk_writing_more_pages_than_a_record_holds_invalidates_everything(
     assert site.invalidations()[before:] == [["/*"]]
     report = json.loads(site.s3.get_object(Bucket=site.drafts, Key=job.report)["Body"].read())
     assert report["invalidated"] == ["/*"] and report["changed"] == len(site.site_objects())
+
+
+def test_a_job_gives_posts_published_before_search_their_search_texts(site: Aws) -> None:
+    """A site indexed before search existed (the preload writes no search record, as publishes
+    then did): a rebuild of posts writes each post's search record as a publish would, and
+    marks search due; a second rebuild finds them all there and marks nothing."""
+    store = SearchStore(site.ddb, site.stack.config.index_table)
+    assert search_items(site) == {} and store.marker() is None
+    start(site)
+    drain(site)
+    expected = {key_of(day, slug): published_search_item(site, day, slug, tags) for day, slug, tags in POSTS}
+    assert search_items(site) == expected
+    marker = store.marker()
+    assert marker is not None and store.clear(marker)
+    start(site)
+    drain(site)
+    assert search_items(site) == expected
+    assert store.marker() is None  # nothing was missing: no search job for nothing

@@ -30,7 +30,7 @@ from stitchpress.core.render import (
 )
 from stitchpress.core.urls import category_path, quote_path, tag_path
 from tests.conftest import EXAMPLE_DRAFT
-from tests.helpers import JST, SITE, parse, summary, text_of
+from tests.helpers import JST, SITE, parse, post_page, summary, text_of
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -208,7 +208,7 @@ def test_post_page_content_and_head() -> None:
 
 def test_author_falls_back_to_site_then_disappears() -> None:
     def authors(site: SiteSettings) -> list[str]:
-        doc = parse(Renderer(site).post_page(summary(), render_markdown("x"), reading_time=1))
+        doc = parse(post_page(Renderer(site)))
         return [text_of(s) for s in doc.iter("span") if s.get("class") == "author"]
 
     assert authors(SITE) == ["Site Owner"]
@@ -597,7 +597,7 @@ def test_override_of_base_applies_to_every_page() -> None:
         '<p class="mine">{% block main %}{% endblock %}'
     )
     renderer = Renderer(SITE, {"base.html": base})
-    doc = parse(renderer.post_page(summary(), render_markdown("x"), reading_time=1))
+    doc = parse(post_page(renderer))
     assert next(p.get("class") for p in doc.iter("p")) == "mine"
 
 
@@ -609,7 +609,7 @@ def test_override_with_syntax_error_falls_back_and_is_reported() -> None:
     assert problem.line == 3
     assert problem.text.startswith("post.html: ")
     assert "using the packaged post.html" in problem.text
-    doc = parse(renderer.post_page(summary(), render_markdown("x"), reading_time=1))
+    doc = parse(post_page(renderer))
     assert text_of(doc.find(".//h1")) == "Post 1"
     assert problem.format("theme/post.html").startswith("theme/post.html:3: warning: theme: post.html: ")
 
@@ -625,12 +625,12 @@ def test_override_failing_at_render_time_falls_back_and_is_reported() -> None:
     broken = "{% extends 'base.html' %}\n{% block main %}\n\n{{ post.no_such_field }}\n{% endblock %}\n"
     renderer = Renderer(SITE, {"post.html": broken})
     assert renderer.problems == []
-    doc = parse(renderer.post_page(summary(), render_markdown("x"), reading_time=1))
+    doc = parse(post_page(renderer))
     assert text_of(doc.find(".//h1")) == "Post 1"
     (problem,) = renderer.problems
     assert problem.line == 4 and "no_such_field" in problem.text
     assert problem.text.startswith("post.html: error while rendering post.html")
-    renderer.post_page(summary(), render_markdown("x"), reading_time=1)
+    post_page(renderer)
     assert len(renderer.problems) == 1  # reported once, not once per page
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from stitchpress.aws import jobs
 from stitchpress.core import keys
 from stitchpress.local import stack
 from stitchpress.service.config import (
@@ -154,6 +155,8 @@ def test_index_table_key_schema() -> None:
     assert "GlobalSecondaryIndexes" not in table
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # Rebuild jobs' chunk records expire by it when a failed job leaves them (stitchpress.aws.jobs).
+    assert table["TimeToLiveSpecification"] == {"AttributeName": jobs.PURGE_ATTRIBUTE, "Enabled": True}
 
 
 def test_idempotency_table_uses_the_powertools_default_schema() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from stitchpress.core import sandbox
 from stitchpress.core.render import Renderer, render_markdown
-from tests.helpers import BOMBS, HEAD, SITE, TAIL, parse, summary, text_of
+from tests.helpers import BOMBS, HEAD, SITE, TAIL, parse, post_page, summary, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -22,10 +22,6 @@ def late_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     # deadline is only the last line, so it is set far off here (a loaded machine must not
     # change which limit a test sees), except in the test of the deadline itself.
     monkeypatch.setattr(sandbox, "RENDER_SECONDS", 120.0)
-
-
-def post_page(renderer: Renderer) -> str:
-    return renderer.post_page(summary(), render_markdown("x"), reading_time=1)
 
 
 @pytest.mark.parametrize("bomb", list(BOMBS))

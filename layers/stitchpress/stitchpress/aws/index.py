@@ -40,6 +40,7 @@ from ..core.events import time_of
 from ..core.model import PostSummary, Term
 from ..core.plan import HOME, listings_of, sort_key
 from . import parallel, search_store
+from .query import query_items, query_pages
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -115,6 +116,12 @@ class UrlTaken(Exception):
 
 class Throttled(Exception):
     """DynamoDB kept keys of a batch read unprocessed; a later retry of the change may succeed."""
+
+
+def _differs(stored: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
+    if stored is None:
+        return True
+    return any(stored.get(k) != v for k, v in wanted.items()) or ("lang" in stored) != ("lang" in wanted)
 
 
 # --- attribute (de)serialisation: the low-level client keeps imports cheap ------------------------
@@ -485,6 +492,55 @@ class PostIndex:
             }
         }
 
+    def keep_search_texts(self, texts: list[tuple[IndexedPost, bytes]]) -> int:
+        """A rebuild's repair of search: each post's search record (search_store.text_item), where
+        the index lacks it (a post published before search existed) or holds another; then search
+        is marked due. A record is written only while the post is still indexed as `IndexedPost`
+        says (a transaction with a condition on the post item), so a post unpublished or changed
+        meanwhile keeps what its own publish wrote. How many records were written."""
+        wanted = {post.summary.source_key: search_store.text_item(post.summary, text) for post, text in texts}
+        keys = sorted(wanted)
+        stored: dict[str, dict[str, Any]] = {}
+        batches = [keys[i : i + MAX_BATCH_GET_KEYS] for i in range(0, len(keys), MAX_BATCH_GET_KEYS)]
+        found = parallel.each(self._batch_get, [[search_store.text_key(k) for k in b] for b in batches])
+        for item in (i for items in found for i in items):
+            stored[str(item["sk"]["S"]).removeprefix("POST#")] = item
+        todo = [(post, wanted[post.summary.source_key]) for post, _ in texts]
+        todo = [(post, item) for post, item in todo if _differs(stored.get(post.summary.source_key), item)]
+        if not todo:
+            return 0
+        # Marked before (a write that lands and then dies still leaves search due) and after (a
+        # search job started in between may have cleared the first mark without these texts).
+        self._mark_search()
+        written = sum(parallel.each(lambda t: self._keep_search_text(*t), todo))
+        self._mark_search()
+        return written
+
+    def _keep_search_text(self, post: IndexedPost, item: dict[str, Any]) -> bool:
+        try:
+            self.db.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table,
+                            "Key": {"pk": {"S": f"POST#{post.summary.source_key}"}, "sk": {"S": "POST"}},
+                            "ConditionExpression": "#st = :st",
+                            "ExpressionAttributeNames": {"#st": "state"},
+                            "ExpressionAttributeValues": {
+                                ":st": {"M": {k: {"S": v} for k, v in post.state.items()}}
+                            },
+                        }
+                    },
+                    {"Put": {"TableName": self.table, "Item": item}},
+                ]
+            )
+        except self.db.exceptions.TransactionCanceledException:
+            return False  # unpublished or changed since: its own publish keeps its text
+        return True
+
+    def _mark_search(self) -> None:
+        self.db.update_item(**search_store.mark_op(self.table, clock.now())["Update"])
+
     def _transact(self, ops: list[dict[str, Any]]) -> None:
         if len(ops) > MAX_TRANSACTION_ITEMS:  # validation caps tags and categories well below this
             raise ValueError(f"a post touching {len(ops)} index items cannot be written atomically")
@@ -557,20 +613,15 @@ class PostIndex:
 
     def listings(self, kind: str) -> list[Listing]:
         """All listings of a kind ("tag", "category", "month") that hold posts."""
-        out: list[Listing] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"LISTVER#{kind}"}},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            listings = (_listing(item["sk"]["S"], item) for item in resp.get("Items", []))
-            out += [lst for lst in listings if lst.count > 0]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"LISTVER#{kind}"}},
+            ConsistentRead=True,
+        )
+        listings = (_listing(item["sk"]["S"], item) for item in items)
+        return [lst for lst in listings if lst.count > 0]
 
     def newest(self, name: str, limit: int) -> list[PostSummary]:
         """The newest `limit` posts of a listing, newest first: one bounded Query."""
@@ -609,29 +660,26 @@ class PostIndex:
     def archive(self) -> dict[str, tuple[list[PostSummary], int]]:
         """Every kept month -> (its posts newest first, how many more it has than are kept)."""
         out: dict[str, tuple[list[PostSummary], int]] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": "ARCHIVE"}},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            for item in resp.get("Items", []):
-                posts = [
-                    PostSummary(
-                        source_key="",
-                        url=url,
-                        title=title,
-                        date=datetime.fromisoformat(date),
-                        lang=lang or None,
-                    )
-                    for url, title, date, lang in json.loads(item["posts"]["S"])
-                ]
-                out[item["sk"]["S"]] = (posts, int(item.get("more", {}).get("N", "0")))
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "ARCHIVE"}},
+            ConsistentRead=True,
+        )
+        for item in items:
+            posts = [
+                PostSummary(
+                    source_key="",
+                    url=url,
+                    title=title,
+                    date=datetime.fromisoformat(date),
+                    lang=lang or None,
+                )
+                for url, title, date, lang in json.loads(item["posts"]["S"])
+            ]
+            out[item["sk"]["S"]] = (posts, int(item.get("more", {}).get("N", "0")))
+        return out
 
     def newest_urls(self, name: str, limit: int) -> list[tuple[str, datetime]]:
         """(url, date) of the newest `limit` posts of a listing, newest first: what a sitemap
@@ -642,45 +690,29 @@ class PostIndex:
     def _newest(
         self, name: str, limit: int, projection: dict[str, str] | None = None
     ) -> list[dict[str, Any]]:
-        if limit <= 0:
-            return []
-        out: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": f"LIST#{name}"}},
             "ScanIndexForward": False,
-            "Limit": limit,
             "ConsistentRead": True,
         }
         if projection:
             kwargs["ProjectionExpression"] = ", ".join(projection)
             kwargs["ExpressionAttributeNames"] = projection
-        while len(out) < limit:
-            resp = self.db.query(**kwargs)
-            out += resp.get("Items", [])
-            if "LastEvaluatedKey" not in resp:
-                break
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-            kwargs["Limit"] = limit - len(out)
-        return out[:limit]
+        return list(query_items(self.db, most=limit, **kwargs))
 
     def newer_than(self, name: str, post: PostSummary) -> int:
         """How many posts of a listing are newer than `post` (reads only those)."""
-        count = 0
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk > :sk",
-            "ExpressionAttributeValues": {":pk": {"S": f"LIST#{name}"}, ":sk": {"S": sort_key(post)}},
-            "Select": "COUNT",
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            count += int(resp.get("Count", 0))
-            if "LastEvaluatedKey" not in resp:
-                return count
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        pages = query_pages(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk > :sk",
+            ExpressionAttributeValues={":pk": {"S": f"LIST#{name}"}, ":sk": {"S": sort_key(post)}},
+            Select="COUNT",
+            ConsistentRead=True,
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
 
     def neighbours(self, post: PostSummary) -> tuple[PostSummary | None, PostSummary | None]:
         """The previous (older) and next (newer) post on the home listing."""
@@ -716,27 +748,24 @@ class PostIndex:
         if after is not None:
             older = self._beside_key(after, 1, newer=False, inclusive=True)
         posts: list[PostSummary] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk" + (" AND sk > :sk" if after is not None else ""),
-            "ExpressionAttributeValues": {
+        items = query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk" + (" AND sk > :sk" if after is not None else ""),
+            ExpressionAttributeValues={
                 ":pk": {"S": f"LIST#{HOME}"},
                 **({":sk": {"S": after}} if after is not None else {}),
             },
-            "ScanIndexForward": True,
-            "Limit": page + 1,
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            for item in resp.get("Items", []):
-                post = _summary(item)
-                if upto is not None and item["sk"]["S"] > upto:
-                    return (older[0] if older else None), posts, post
-                posts.append(post)
-            if "LastEvaluatedKey" not in resp:
-                return (older[0] if older else None), posts, None
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            ScanIndexForward=True,
+            Limit=page + 1,
+            ConsistentRead=True,
+        )
+        for item in items:
+            post = _summary(item)
+            if upto is not None and item["sk"]["S"] > upto:
+                return (older[0] if older else None), posts, post
+            posts.append(post)
+        return (older[0] if older else None), posts, None
 
     def _beside_key(self, sk: str, limit: int, *, newer: bool, inclusive: bool = False) -> list[PostSummary]:
         op = (">" if newer else "<") + ("=" if inclusive else "")
@@ -753,21 +782,16 @@ class PostIndex:
     def home_keys(self) -> list[str]:
         """The sort keys of every post on the home listing, oldest first (keys only: ~60 bytes
         a post, so 100,000 posts are a few 1 MB Query pages)."""
-        out: list[str] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"LIST#{HOME}"}},
-            "ProjectionExpression": "#k",
-            "ExpressionAttributeNames": {"#k": "sk"},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            out += [item["sk"]["S"] for item in resp.get("Items", [])]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"LIST#{HOME}"}},
+            ProjectionExpression="#k",
+            ExpressionAttributeNames={"#k": "sk"},
+            ConsistentRead=True,
+        )
+        return [item["sk"]["S"] for item in items]
 
     def around(
         self, post: PostSummary, depth: int = 2, listing: str = HOME

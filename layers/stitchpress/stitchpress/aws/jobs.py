@@ -10,6 +10,9 @@ Two kinds of item:
           invalidation covers a write whose attempt died before counting the chunk; past
           MAX_RECORDED_PATHS keys at once, `everything` instead (the invalidation is then `/*`).
           sk="FINAL": the same for the overviews, sitemaps and static files of the last step.
+          The last step deletes them once the job has succeeded (`forget`); every one also
+          carries `purge_at` (epoch seconds, KEEP_SECONDS on), the table's time-to-live
+          attribute, so DynamoDB removes the ones a failed job (or a late duplicate) leaves.
 
 A chunk is counted once however often it is delivered: `done` on its item and the job's counter
 change in one transaction, on condition the chunk was not done.
@@ -23,8 +26,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..core import clock
 from ..core.fanout import RUNNING_STATES, STALE_SECONDS, Chunk, Job
 from . import parallel
+from .query import query_items
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,6 +38,11 @@ JOB_KEY = {"pk": {"S": "JOB"}, "sk": {"S": "REBUILD"}}
 FINAL = "FINAL"
 MAX_RECORDED_PATHS = 2_000  # keys one record keeps (~100 KB); more: "everything" (one `/*`)
 MAX_BATCH_WRITE = 25  # DynamoDB's limit per BatchWriteItem
+# The index table's time-to-live attribute (template.yaml TimeToLiveSpecification); only a
+# job's chunk records carry it. A week: long after any job ends (STALE_SECONDS), long enough to
+# look into a failed one.
+PURGE_ATTRIBUTE = "purge_at"
+KEEP_SECONDS = 7 * 86_400
 BATCH_WRITE_ATTEMPTS = 8
 
 
@@ -51,6 +61,11 @@ def _time(t: datetime) -> str:
 
 def _chunk_key(job_id: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": sk}}
+
+
+def _purge_at() -> dict[str, str]:
+    # Epoch seconds: DynamoDB compares the attribute with its own clock.
+    return {"N": str(int(clock.now().timestamp()) + KEEP_SECONDS)}
 
 
 def chunk_sk(number: int) -> str:
@@ -139,7 +154,11 @@ class JobStore:
         items = [
             {
                 "PutRequest": {
-                    "Item": {**_chunk_key(job_id, chunk_sk(c.number)), "spec": {"S": json.dumps(c.to_json())}}
+                    "Item": {
+                        **_chunk_key(job_id, chunk_sk(c.number)),
+                        "spec": {"S": json.dumps(c.to_json())},
+                        PURGE_ATTRIBUTE: _purge_at(),
+                    }
                 }
             }
             for c in chunks
@@ -171,7 +190,7 @@ class JobStore:
             todo = self.db.batch_write_item(RequestItems=todo).get("UnprocessedItems") or {}
             if not todo:
                 return
-        raise RuntimeError(f"DynamoDB left {len(todo[self.table])} chunk items unwritten (throttled)")
+        raise RuntimeError(f"DynamoDB left {len(todo[self.table])} chunk records unwritten (throttled)")
 
     # --- chunks -------------------------------------------------------------------------------
 
@@ -181,13 +200,15 @@ class JobStore:
         "everything": the job's invalidation is then `/*`, and the item stays far below
         DynamoDB's 400 KB."""
         wanted = sorted(set(keys))
-        values: dict[str, Any]
+        # A record made here (the last step's, or a duplicate's after `forget`) expires too.
+        names = {"#x": PURGE_ATTRIBUTE}
+        values: dict[str, Any] = {":x": _purge_at()}
         if len(wanted) > MAX_RECORDED_PATHS:
-            update, values = "SET #a = :t", {":t": {"BOOL": True}}
-            names = {"#a": "everything"}
+            update = "SET #x = if_not_exists(#x, :x), #a = :t"
+            names["#a"], values[":t"] = "everything", {"BOOL": True}
         else:
-            update, values = "ADD #p :p", {":p": {"SS": wanted}}
-            names = {"#p": "paths"}
+            update = "SET #x = if_not_exists(#x, :x) ADD #p :p"
+            names["#p"], values[":p"] = "paths", {"SS": wanted}
         self.db.update_item(
             TableName=self.table,
             Key=_chunk_key(job_id, sk),
@@ -278,22 +299,29 @@ class JobStore:
             out.update(item.get("paths", {}).get("SS", []))
         return out
 
+    def forget(self, job_id: str) -> int:
+        """Delete the job's chunk records (its record JOB/REBUILD stays): the last step's final
+        act. Idempotent: a retry deletes what is left. How many were deleted."""
+        keys = [
+            {"DeleteRequest": {"Key": {"pk": {"S": f"JOB#{job_id}"}, "sk": item["sk"]}}}
+            for item in self._query(job_id, "sk")
+        ]
+        parallel.each(
+            self._batch_write, [keys[i : i + MAX_BATCH_WRITE] for i in range(0, len(keys), MAX_BATCH_WRITE)]
+        )
+        return len(keys)
+
     def _query(self, job_id: str, projection: str) -> Iterable[dict[str, Any]]:
         names = {f"#{n.strip()}": n.strip() for n in projection.split(",")}
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"JOB#{job_id}"}},
-            "ProjectionExpression": ", ".join(names),
-            "ExpressionAttributeNames": names,
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            yield from resp.get("Items", [])
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"JOB#{job_id}"}},
+            ProjectionExpression=", ".join(names),
+            ExpressionAttributeNames=names,
+            ConsistentRead=True,
+        )
 
     # --- the end ------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from ..core import clock
 from ..core.images import MEDIA_CACHE_CONTROL, MEDIA_PREFIX, Derivative, ImageInfo
 from . import parallel
 from .index import Stale
+from .query import query_items
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -124,19 +125,14 @@ class MediaIndex:
 
     def users(self, source_key: str) -> list[str]:
         """The drafts that refer to the image."""
-        out: list[str] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"IMGUSE#{source_key}"}},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            out += [item["sk"]["S"] for item in resp.get("Items", [])]
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        items = query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"IMGUSE#{source_key}"}},
+            ConsistentRead=True,
+        )
+        return [item["sk"]["S"] for item in items]
 
 
 def lookup_for(records: MediaIndex, draft_key: str, live_state: Mapping[str, str] | None) -> ImageLookup:

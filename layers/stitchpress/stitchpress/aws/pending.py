@@ -29,6 +29,7 @@ from ..core.events import DraftChange
 from ..core.model import PostMeta
 from ..core.schedule import Plan, due_key, parse_due_key, plan
 from .index import Stale, _head_key  # the event-order head PostIndex.claim keeps
+from .query import query_items
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -168,22 +169,17 @@ class PendingIndex:
 
     def due_by(self, when: datetime) -> Iterator[Due]:
         """Every entry due at or before `when`, earliest first."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk < :upto",
-            "ExpressionAttributeValues": {
+        items = query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk < :upto",
+            ExpressionAttributeValues={
                 ":pk": {"S": PENDING},
                 ":upto": {"S": due_key(when) + AFTER_SEPARATOR},
             },
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            for item in resp.get("Items", []):
-                yield _due(item)
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            ConsistentRead=True,
+        )
+        return (_due(item) for item in items)
 
     def sent(self, entry: Due) -> bool:
         """Remove an entry the sweep has enqueued, unless it changed since it was read (a new

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..core.model import PostSummary
 from ..core.search import Dirty, Record, language, unpack
+from .query import query_items
 
 PK = {"S": "SEARCH"}
 DIRTY_KEY = {"pk": PK, "sk": {"S": "DIRTY"}}
@@ -57,8 +58,12 @@ def digest(post: PostSummary, text: bytes) -> str:
     return h.hexdigest()[:32]
 
 
-def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[dict[str, Any]]:
-    """Transaction items of a publish: the post's text, and the dirty mark."""
+def text_key(source_key: str) -> dict[str, Any]:
+    return _text_key(source_key)
+
+
+def text_item(post: PostSummary, text: bytes) -> dict[str, Any]:
+    """The post's search record, as a publish writes it (and a rebuild compares it)."""
     item = {
         **_text_key(post.source_key),
         "url": {"S": post.url},
@@ -68,7 +73,12 @@ def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[d
     }
     if post.lang:
         item["lang"] = {"S": post.lang}
-    return [{"Put": {"TableName": table, "Item": item}}, mark_op(table, now)]
+    return item
+
+
+def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[dict[str, Any]]:
+    """Transaction items of a publish: the post's text, and the dirty mark."""
+    return [{"Put": {"TableName": table, "Item": text_item(post, text)}}, mark_op(table, now)]
 
 
 def delete_ops(table: str, source_key: str, now: datetime) -> list[dict[str, Any]]:
@@ -82,18 +92,13 @@ class SearchStore:
         self.table = table
 
     def _query(self, prefix: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-            "ExpressionAttributeValues": {":pk": PK, ":p": {"S": prefix}},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.db.query(**kwargs)
-            yield from resp.get("Items", [])
-            if "LastEvaluatedKey" not in resp:
-                return
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return query_items(
+            self.db,
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
+            ExpressionAttributeValues={":pk": PK, ":p": {"S": prefix}},
+            ConsistentRead=True,
+        )
 
     def records(self, site_language: str) -> Iterator[Record]:
         """Every published post's record, one Query page (1 MB) at a time."""

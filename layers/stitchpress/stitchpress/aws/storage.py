@@ -17,6 +17,7 @@ from . import parallel
 
 if TYPE_CHECKING:  # typed clients: boto3-stubs, a dev dependency only (never in the layer)
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
 
 # A theme file's characters are capped by stitchpress.core.sandbox (256 Ki); UTF-8 takes <= 4 bytes each.
 THEME_FILE_MAX_BYTES = 4 * 256 * 1024 + 4
@@ -52,6 +53,16 @@ def _not_found(error: Any) -> bool:
 def _version_id(resp: Mapping[str, Any]) -> str | None:
     version = resp.get("VersionId")
     return str(version) if version not in (None, "null") else None  # "null": unversioned
+
+
+def _head(s3: S3Client, bucket: str, key: str) -> HeadObjectOutputTypeDef | None:
+    """The object's HEAD; None when there is no such object."""
+    try:
+        return s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as e:
+        if _not_found(e):
+            return None
+        raise
 
 
 class DraftStore:
@@ -91,12 +102,9 @@ class DraftStore:
 
     def current(self, key: str) -> tuple[str | None, str] | None:
         """(version id, ETag) of the draft's current version; None when it is deleted."""
-        try:
-            head = self.s3.head_object(Bucket=self.bucket, Key=key)
-        except self.s3.exceptions.ClientError as e:
-            if _not_found(e):
-                return None
-            raise
+        head = _head(self.s3, self.bucket, key)
+        if head is None:
+            return None
         return _version_id(head), str(head.get("ETag", "")).strip('"')
 
     def put_report(self, draft_key: str, report: dict[str, Any]) -> str:
@@ -158,6 +166,8 @@ class Page:
     # A post page's related posts as (draft key, URL): not written; a rebuild re-reads them to
     # render the page again if one left its URL meanwhile (stitchpress.service.post_range).
     links: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # A post page's rendered Markdown (not written): a rebuild keeps the post's search text from it.
+    body_html: str | None = field(default=None, compare=False, repr=False)
 
 
 class SiteStore:
@@ -214,12 +224,9 @@ class SiteStore:
         )
 
     def digest(self, key: str) -> str | None:
-        try:
-            head = self.s3.head_object(Bucket=self.bucket, Key=key)
-        except self.s3.exceptions.ClientError as e:
-            if _not_found(e):
-                return None
-            raise
+        head = _head(self.s3, self.bucket, key)
+        if head is None:
+            return None
         return str(head.get("Metadata", {}).get("sha256", "")) or None
 
     def get(self, key: str) -> bytes | None:

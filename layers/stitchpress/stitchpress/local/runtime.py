@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -155,6 +156,27 @@ class LocalContext:
         return 30_000
 
 
+def sqs_batch_event(messages: Iterable[Mapping[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping invokes a function with, for messages as
+    ReceiveMessage returns them."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
 def handler_module(environment: int, name: str = "handler") -> ModuleType:
     """A fresh copy of a handler module (stitchpress.service.handler, or stitchpress.service.image_handler), as
     a separate Lambda execution environment has: its own publisher, clients and Powertools state."""
@@ -170,6 +192,8 @@ def handler_module(environment: int, name: str = "handler") -> ModuleType:
     )
     assert spec is not None and spec.loader is not None
     copy = importlib.util.module_from_spec(spec)
+    # Registered as an import would: a dataclass in the module looks its module up there.
+    sys.modules[spec.name] = copy
     spec.loader.exec_module(copy)
     return copy
 
@@ -223,22 +247,7 @@ class QueueWorker:
         messages = resp.get("Messages", [])
         if not messages:
             return 0
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "md5OfBody": m.get("MD5OfBody", ""),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": self._queue_arn,
-                    "awsRegion": self.stack.region,
-                }
-                for m in messages
-            ]
-        }
+        event = sqs_batch_event(messages, self._queue_arn, self.stack.region)
         self.invocations += 1
         try:
             response = (handler or self.handler)(event, LocalContext(aws_request_id=str(uuid.uuid4())))

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..core.keys import report_key
 from ..core.model import SiteSettings
-from .runtime import DEFAULT_SWEEP_SECONDS, QueueWorker, Sweeper, embedded_aws, serve_site
+from ..service.search_job import DEFAULT_GRACE_SECONDS
+from .runtime import DEFAULT_SWEEP_SECONDS, Handler, QueueWorker, Sweeper, embedded_aws, serve_site
 from .stack import Stack, create_stack, register_stack, site_bucket_name
 
 # Quiet, local-friendly Powertools settings (the same variables template.yaml sets in AWS).
@@ -97,6 +98,19 @@ class LocalRun:
         return sorted(keys)
 
 
+def functions_env(stack: Stack) -> dict[str, str]:
+    """The variables template.yaml sets on the functions this process runs as workers (publish,
+    image, rebuild, search), with the local stack's values: every one each function's
+    configuration requires in Lambda (tests/unit/test_config.py)."""
+    return {
+        **LOCAL_POWERTOOLS,
+        **stack.image_config.to_env(),
+        **stack.config.to_env(),
+        "REBUILD_QUEUE_URL": stack.rebuild_queue_url,
+        "SEARCH_GRACE_SECONDS": str(DEFAULT_GRACE_SECONDS),
+    }
+
+
 @contextmanager
 def local_stack(
     *,
@@ -129,56 +143,39 @@ def local_stack(
         stack = create_stack(session, site=site)
         if register:
             register_stack(session, stack)
-        env = {
-            **LOCAL_POWERTOOLS,
-            **stack.image_config.to_env(),
-            **stack.config.to_env(),
-            "REBUILD_QUEUE_URL": stack.rebuild_queue_url,
-        }
+        env = functions_env(stack)
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         from ..service import handler as handler_module
         from ..service import image_handler, rebuild_handler, search_job
 
-        handler_module.reset()
-        image_handler.reset()
-        rebuild_handler.reset()
-        search_job.reset()
+        functions = (handler_module, image_handler, rebuild_handler, search_job)
+        for function in functions:
+            function.reset()
+
+        def poller(
+            handler: Handler, module: str, queue_url: str, batch_size: int, concurrency: int = 1
+        ) -> QueueWorker:
+            sqs = session.client("sqs")
+            return QueueWorker(
+                stack,
+                sqs,
+                handler,
+                batch_size=batch_size,
+                concurrency=concurrency,
+                queue_url=queue_url,
+                module=module,
+            )
+
         # The image function's own queue and worker, as in AWS: a photo never delays a publish.
-        image_worker = QueueWorker(
-            stack,
-            session.client("sqs"),
-            image_handler.handler,
-            batch_size=1,
-            queue_url=stack.image_queue_url,
-            module="image_handler",
-        )
-        worker = QueueWorker(
-            stack,
-            session.client("sqs"),
-            handler_module.handler,
-            batch_size=batch_size,
-            concurrency=concurrency,
-        )
+        image_worker = poller(image_handler.handler, "image_handler", stack.image_queue_url, 1)
+        worker = poller(handler_module.handler, "handler", stack.queue_url, batch_size, concurrency)
         # The rebuild function: one message (a job's split, or a chunk) per invocation.
-        rebuild_worker = QueueWorker(
-            stack,
-            session.client("sqs"),
-            rebuild_handler.handler,
-            batch_size=1,
-            concurrency=rebuild_workers,
-            queue_url=stack.rebuild_queue_url,
-            module="rebuild_handler",
+        rebuild_worker = poller(
+            rebuild_handler.handler, "rebuild_handler", stack.rebuild_queue_url, 1, rebuild_workers
         )
         # The search job's worker: one poller, as the FIFO queue's one message group gives on AWS.
-        search_worker = QueueWorker(
-            stack,
-            session.client("sqs"),
-            search_job.handler,
-            batch_size=10,
-            queue_url=stack.search_queue_url,
-            module="search_job",
-        )
+        search_worker = poller(search_job.handler, "search_job", stack.search_queue_url, 10)
         worker.start()
         image_worker.start()
         rebuild_worker.start()
@@ -209,12 +206,10 @@ def local_stack(
                 w.stop(wait=False)
             for w in running:
                 w.stop()
-            image_handler.reset()
-            rebuild_handler.reset()
-            search_job.reset()
             if preview is not None:
                 preview.shutdown()
-            handler_module.reset()
+            for function in functions:
+                function.reset()
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..aws import jobs
 from ..core.images import NOTIFICATION_SUFFIXES
 from ..core.model import SiteSettings
 from ..service.config import Config
@@ -144,6 +145,11 @@ def create_stack(session: Session, *, name: str = STACK_NAME, site: SiteSettings
             {"AttributeName": "sk", "AttributeType": "S"},
         ],
         BillingMode="PAY_PER_REQUEST",
+    )
+    # moto keeps the setting but never expires an item (nor does a local stack).
+    ddb.update_time_to_live(
+        TableName=index_table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": jobs.PURGE_ATTRIBUTE},
     )
     ddb.create_table(
         TableName=idem_table,

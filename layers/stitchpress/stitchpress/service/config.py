@@ -73,6 +73,10 @@ BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 DISTRIBUTION_ID = re.compile(r"[A-Za-z0-9]{1,128}")
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")  # template.yaml's AllowedPattern
+LANGUAGE_HINT = "a BCP 47 language tag such as en or ja"
+BUCKET_HINT = "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"
+TABLE_HINT = "a DynamoDB table name (3-255 letters, digits, _ . -)"
+DISTRIBUTION_HINT = "a CloudFront distribution id"
 
 
 class ConfigError(RuntimeError):
@@ -82,13 +86,6 @@ class ConfigError(RuntimeError):
 def in_lambda(env: Mapping[str, str] | None = None) -> bool:
     """Running as a deployed function: Lambda sets AWS_LAMBDA_FUNCTION_NAME in every runtime."""
     return bool((os.environ if env is None else env).get("AWS_LAMBDA_FUNCTION_NAME"))
-
-
-def require_env(env: Mapping[str, str], *names: str) -> None:
-    """Fail at cold start, naming every variable the function's configuration lacks."""
-    missing = [n for n in names if not env.get(n)]
-    if missing:
-        raise ConfigError(f"missing environment variables: {', '.join(missing)}")
 
 
 class EnvReader:
@@ -148,7 +145,7 @@ class EnvReader:
         except ValueError:
             number = -1.0
         if not 0 <= number <= maximum:
-            self._problem(name, f"is {value!r}: expected a number of seconds from 0 to {maximum:g}")
+            self._problem(name, f"is {value!r}: expected a number of seconds from 0 to {maximum:.10g}")
             return default
         return number
 
@@ -175,35 +172,43 @@ class Config:
         not become localhost on a live site. Elsewhere the site settings have defaults."""
         e = os.environ if env is None else env
         strict = in_lambda(e) if lambda_mode is None else lambda_mode
-        optional = OPTIONAL if strict else OPTIONAL | LOCAL_OPTIONAL
-        r = EnvReader(e, set(ENV_VARS) - optional, SOURCES)
+        r = EnvReader(e, cls.required(strict), SOURCES)
+        config = cls.read(r, strict)
+        r.done("the publish function's configuration" + (" (Lambda)" if strict else ""))
+        return config
+
+    @staticmethod
+    def required(strict: bool) -> set[str]:
+        """The variables that must be set: all but OPTIONAL in Lambda, fewer locally."""
+        return set(ENV_VARS) - (OPTIONAL if strict else OPTIONAL | LOCAL_OPTIONAL)
+
+    @classmethod
+    def read(cls, r: EnvReader, strict: bool) -> Config:
+        """The settings from `r`, its problems collected there (the rebuild function reads these
+        and one more variable with one reader, so one error names them all)."""
         # The resources' names are checked in Lambda only: locally the stack names them.
         bucket = BUCKET_NAME if strict else None
         table = TABLE_NAME if strict else None
-        bucket_hint = "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"
-        table_hint = "a DynamoDB table name (3-255 letters, digits, _ . -)"
-        config = cls(
-            drafts_bucket=r.text("DRAFTS_BUCKET", form=bucket, hint=bucket_hint),
-            site_bucket=r.text("SITE_BUCKET", form=bucket, hint=bucket_hint),
-            index_table=r.text("INDEX_TABLE", form=table, hint=table_hint),
-            idempotency_table=r.text("IDEMPOTENCY_TABLE", form=table, hint=table_hint),
+        return cls(
+            drafts_bucket=r.text("DRAFTS_BUCKET", form=bucket, hint=BUCKET_HINT),
+            site_bucket=r.text("SITE_BUCKET", form=bucket, hint=BUCKET_HINT),
+            index_table=r.text("INDEX_TABLE", form=table, hint=TABLE_HINT),
+            idempotency_table=r.text("IDEMPOTENCY_TABLE", form=table, hint=TABLE_HINT),
             distribution_id=r.text(
                 "DISTRIBUTION_ID",
                 form=DISTRIBUTION_ID if strict else None,
-                hint="a CloudFront distribution id",
+                hint=DISTRIBUTION_HINT,
             ),
             site=SiteSettings(
                 title=r.text("SITE_TITLE", "stitchpress"),
                 base_url=r.url("SITE_URL", SiteSettings.base_url),
-                language=r.text("SITE_LANGUAGE", "en", LANGUAGE, "a BCP 47 language tag such as en or ja"),
+                language=r.text("SITE_LANGUAGE", "en", LANGUAGE, LANGUAGE_HINT),
                 description=r.text("SITE_DESCRIPTION"),
                 author=r.text("SITE_AUTHOR") or None,
             ),
             max_draft_bytes=r.integer("MAX_DRAFT_BYTES", DEFAULT_MAX_DRAFT_BYTES),
             invalidation_path_limit=r.integer("INVALIDATION_PATH_LIMIT", DEFAULT_INVALIDATION_PATH_LIMIT),
         )
-        r.done("the publish function's configuration" + (" (Lambda)" if strict else ""))
-        return config
 
     def to_env(self) -> dict[str, str]:
         s = self.site

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ..aws import parallel
 from ..core.events import DraftChange, batch_id, is_test_event, read_s3_event, refresh_target
 from .config import Config, ConfigError, in_lambda
+from .logs import log_outcome
 from .publish import Outcome, Publisher
 from .tracing import capture_lambda_handler
 
@@ -109,16 +110,16 @@ def publish_change(change: DraftChange) -> Outcome:
     """Apply one draft change to the site; log and count its outcome."""
     logger.append_keys(draft=change.key)
     outcome = publisher().apply(change)
-    log = logger.warning if outcome.status == "rejected" else logger.info
-    log(
-        f"{outcome.status}: {change.key}",
-        status=outcome.status,
+    log_outcome(
+        logger,
+        metrics,
+        _METRIC,
+        change.key,
+        outcome.status,
         url=outcome.url,
         messages=[m.format(change.key) for m in outcome.messages],
         changed=len(outcome.changed),
     )
-    if outcome.status in _METRIC:
-        metrics.add_metric(name=_METRIC[outcome.status], unit=MetricUnit.Count, value=1)
     return outcome
 
 

@@ -11,7 +11,6 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ..core.events import changes_from_s3_event, is_test_event
 from .config import in_lambda
 from .image_publish import ImageConfig, ImageOutcome, ImagePublisher, is_image_source_key
+from .logs import log_outcome
 from .tracing import capture_lambda_handler
 
 logger = Logger()
@@ -62,17 +62,17 @@ def apply_event(event: S3Event | dict[str, Any]) -> list[ImageOutcome]:
     outcomes = []
     for change in changes_from_s3_event(event, accept=is_image_source_key):
         outcome = publisher().apply(change)
-        log = logger.warning if outcome.status == "rejected" else logger.info
-        log(
-            f"{outcome.status}: {change.key}",
+        log_outcome(
+            logger,
+            metrics,
+            _METRIC,
+            change.key,
+            outcome.status,
             image=change.key,
-            status=outcome.status,
             errors=outcome.errors,
             messages=outcome.errors,  # what `local up` prints (stitchpress.local.console)
             refreshed=outcome.refreshed,
         )
-        if outcome.status in _METRIC:
-            metrics.add_metric(name=_METRIC[outcome.status], unit=MetricUnit.Count, value=1)
         outcomes.append(outcome)
     return outcomes
 

@@ -82,7 +82,14 @@ class Pages:
             related=related,
         )
         links = tuple((p.source_key, p.url) for p in related)
-        return Page(object_key(compiled.summary.url), html.encode(), HTML, PAGE_CACHE_CONTROL, links)
+        return Page(
+            object_key(compiled.summary.url),
+            html.encode(),
+            HTML,
+            PAGE_CACHE_CONTROL,
+            links,
+            compiled.body.html,
+        )
 
     def related(self, post: PostSummary) -> list[PostSummary]:
         """The post's related posts, from the posts just older than it in each of its tags and

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..aws import parallel
 from ..aws.index import IndexedPost
 from ..aws.storage import Page
+from ..core import search
 from ..core.model import PostSummary
 from ..core.plan import Neighbours
 from .pages import gone
@@ -44,6 +45,7 @@ def rebuild_range(
     written: dict[str, tuple[IndexedPost, Neighbours]] = {}
     urls: dict[str, str] = {}  # draft key -> the URL whose page this range last wrote for it
     links: dict[str, tuple[tuple[str, str], ...]] = {}  # draft key -> its page's related posts
+    bodies: dict[str, tuple[IndexedPost, str]] = {}  # draft key -> its entry and rendered Markdown
     changed: set[str] = set()
     for _ in range(MAX_READS):
         older, posts, newer = index.home_range(after, upto)
@@ -67,7 +69,7 @@ def rebuild_range(
             (key, url) for key, url in urls.items() if key not in indexed or indexed[key].summary.url != url
         )
         if not todo and not left:
-            return sorted(changed)
+            break
         owners = parallel.each(index.url_owner, [url for _, url in left])
         removed = [gone(url) for (key, url), owner in zip(left, owners, strict=True) if owner in (None, key)]
         rendered = parallel.call_all([partial(pages.render_indexed, entry, around) for entry, around in todo])
@@ -79,12 +81,20 @@ def rebuild_range(
         for (entry, around), found in zip(todo, rendered, strict=True):
             key = entry.summary.source_key
             written[key] = (entry, around)
+            bodies.pop(key, None)
             if found:
                 urls[key] = entry.summary.url
                 links[key] = found[0].links
-    log.warning(
-        "posts after %s up to %s kept changing; the publishes that changed them re-render them",
-        after or "the oldest",
-        upto or "the newest",
-    )
+                if found[0].body_html is not None:
+                    bodies[key] = (entry, found[0].body_html)
+    else:
+        log.warning(
+            "posts after %s up to %s kept changing; the publishes that changed them re-render them",
+            after or "the oldest",
+            upto or "the newest",
+        )
+    # Search texts as a publish keeps them: a site published before search existed gets them
+    # here, and search is marked due (the index writes only the missing or different ones).
+    texts = [(entry, search.pack(search.text_of(html))) for key, (entry, html) in sorted(bodies.items())]
+    index.keep_search_texts([(entry, text) for entry, text in texts if entry.summary.source_key in urls])
     return sorted(changed)

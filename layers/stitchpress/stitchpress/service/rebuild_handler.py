@@ -9,6 +9,8 @@ the job failed with the reason, which `stitchpress rebuild --follow` prints.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
@@ -19,11 +21,48 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..aws import parallel
 from ..core import clock, fanout
+from .config import SOURCES, Config, EnvReader, in_lambda
 from .rebuild_job import Rebuilds
 from .tracing import capture_lambda_handler
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+# The rebuild function renders the publish function's pages: its settings, and its own queue.
+REBUILD_SOURCES: dict[str, str] = {
+    **SOURCES,
+    "REBUILD_QUEUE_URL": "resource RebuildQueue, Output RebuildQueueUrl",
+}
+
+
+@dataclass(frozen=True)
+class RebuildConfig:
+    publish: Config
+    queue_url: str
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, lambda_mode: bool | None = None
+    ) -> RebuildConfig:
+        """The publish settings (checked as config.Config.from_env) and REBUILD_QUEUE_URL,
+        required everywhere: the coordinator sends the chunks there. One error names them all."""
+        e = os.environ if env is None else env
+        strict = in_lambda(e) if lambda_mode is None else lambda_mode
+        r = EnvReader(e, Config.required(strict) | {"REBUILD_QUEUE_URL"}, REBUILD_SOURCES)
+        config = cls(publish=Config.read(r, strict), queue_url=r.url("REBUILD_QUEUE_URL", ""))
+        r.done("the rebuild function's configuration" + (" (Lambda)" if strict else ""))
+        return config
+
+
+@lru_cache(maxsize=1)
+def config() -> RebuildConfig:
+    """The function's settings, read and checked once per execution environment."""
+    return RebuildConfig.from_env()
+
+
+if in_lambda():
+    config()  # a missing or malformed variable fails the cold start, naming it (as handler.py)
 
 
 @lru_cache(maxsize=1)
@@ -32,25 +71,21 @@ def rebuilds() -> Rebuilds:
     import boto3
 
     from ..aws.jobs import JobStore
-    from .config import Config, require_env
     from .publish import Publisher
 
-    require_env(os.environ, "REBUILD_QUEUE_URL")
+    c = config()
     client = partial(boto3.session.Session().client, config=parallel.client_config())
-    config = Config.from_env()
     publisher = Publisher(
-        config, s3=client("s3"), dynamodb=client("dynamodb"), cloudfront=client("cloudfront")
+        c.publish, s3=client("s3"), dynamodb=client("dynamodb"), cloudfront=client("cloudfront")
     )
     return Rebuilds(
-        publisher,
-        JobStore(publisher.index.db, config.index_table),
-        client("sqs"),
-        os.environ["REBUILD_QUEUE_URL"],
+        publisher, JobStore(publisher.index.db, c.publish.index_table), client("sqs"), c.queue_url
     )
 
 
 def reset() -> None:
     """Forget the clients (the local stack and tests start new endpoints in one process)."""
+    config.cache_clear()
     rebuilds.cache_clear()
 
 

@@ -91,6 +91,11 @@ class Rebuilds:
         """Render the chunk, count it done, and take the last step when it is the job's last.
         True when the job ended with this call."""
         job = self.jobs.get()
+        if job is not None and job.id == job_id and job.state == "succeeded":
+            # A retry of the last step that failed after the job succeeded (in `forget`), or a
+            # late duplicate: the job's chunk records go (again).
+            self.jobs.forget(job_id)
+            return False
         if job is None or job.id != job_id or job.state not in ("running", "finishing"):
             log.warning("rebuild job %s is not running; chunk %d dropped", job_id, chunk.number)
             return False
@@ -116,7 +121,8 @@ class Rebuilds:
 
     def finish(self, job: Job) -> None:
         """Overviews, sitemaps and static files; the job's one invalidation (of every key any
-        attempt recorded: `/*` above the path limit); the report; the job marked succeeded."""
+        attempt recorded: `/*` above the path limit); the report; the job marked succeeded; its
+        chunk records deleted."""
         pub = self.publisher
         overviews = pub.rebuild_overviews(partial(self.jobs.record_paths, job.id, FINAL))
         paths = self.jobs.paths(job.id)  # None: a chunk changed too many to list
@@ -143,6 +149,8 @@ class Rebuilds:
         }
         pub.drafts.put_json(key, report)
         self.jobs.finish(job.id, ended, changed=changed, invalidation=invalidation, report=key)
+        # The job's record and report stay; its chunk records (plans, recorded paths) are spent.
+        self.jobs.forget(job.id)
 
 
 def new_job_id() -> str:

@@ -18,6 +18,7 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -37,6 +38,19 @@ from ..core.search import (
     is_hashed,
 )
 from . import search_engine
+from .config import (
+    BUCKET_HINT,
+    BUCKET_NAME,
+    DISTRIBUTION_HINT,
+    DISTRIBUTION_ID,
+    LANGUAGE,
+    LANGUAGE_HINT,
+    SOURCES,
+    TABLE_HINT,
+    TABLE_NAME,
+    EnvReader,
+    in_lambda,
+)
 
 DEFAULT_GRACE_SECONDS = 86_400  # a reader's tab may hold yesterday's entry; files cost little
 DELETE_BATCH = 1000  # DeleteObjects' limit
@@ -48,6 +62,13 @@ ENV_VARS: dict[str, str] = {
     "SITE_LANGUAGE": "language of posts that name none (Pagefind indexes per language)",
     "SEARCH_GRACE_SECONDS": "how long index files the new index no longer uses are kept",
 }
+# Where template.yaml gets each (named in a configuration error).
+SEARCH_SOURCES: dict[str, str] = {
+    **{k: SOURCES[k] for k in ("INDEX_TABLE", "SITE_BUCKET", "DISTRIBUTION_ID", "SITE_LANGUAGE")},
+    "SEARCH_GRACE_SECONDS": "SearchFunction's Environment",
+}
+# The local stack's search worker shares the publish worker's environment: these have defaults.
+LOCAL_OPTIONAL = frozenset({"SITE_LANGUAGE", "SEARCH_GRACE_SECONDS"})
 
 _TYPES = {
     ".js": "text/javascript; charset=utf-8",
@@ -86,6 +107,37 @@ def cache_control(key: str) -> str:
     if is_hashed(key):
         return HASHED_CACHE_CONTROL
     return ENTRY_CACHE_CONTROL if key == ENTRY else ASSET_CACHE_CONTROL
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    index_table: str
+    site_bucket: str
+    distribution_id: str
+    site_language: str = "en"
+    grace: float = DEFAULT_GRACE_SECONDS
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, lambda_mode: bool | None = None
+    ) -> SearchConfig:
+        """The search job's settings, each checked; in Lambda every variable is required (as
+        config.Config.from_env), elsewhere the language and the grace period have defaults."""
+        e = os.environ if env is None else env
+        strict = in_lambda(e) if lambda_mode is None else lambda_mode
+        required = set(ENV_VARS) - (set() if strict else LOCAL_OPTIONAL)
+        r = EnvReader(e, required, SEARCH_SOURCES)
+        config = cls(
+            index_table=r.text("INDEX_TABLE", form=TABLE_NAME if strict else None, hint=TABLE_HINT),
+            site_bucket=r.text("SITE_BUCKET", form=BUCKET_NAME if strict else None, hint=BUCKET_HINT),
+            distribution_id=r.text(
+                "DISTRIBUTION_ID", form=DISTRIBUTION_ID if strict else None, hint=DISTRIBUTION_HINT
+            ),
+            site_language=r.text("SITE_LANGUAGE", "en", LANGUAGE, LANGUAGE_HINT),
+            grace=r.seconds("SEARCH_GRACE_SECONDS", DEFAULT_GRACE_SECONDS, 365 * 86_400),
+        )
+        r.done("the search function's configuration" + (" (Lambda)" if strict else ""))
+        return config
 
 
 class SearchJob:
@@ -177,21 +229,29 @@ class SearchJob:
 
 
 @lru_cache(maxsize=1)
+def config() -> SearchConfig:
+    """The function's settings, read and checked once per execution environment."""
+    return SearchConfig.from_env()
+
+
+if in_lambda():
+    config()  # a missing or malformed variable fails the cold start, naming it (as handler.py)
+
+
+@lru_cache(maxsize=1)
 def _job() -> SearchJob:
     import boto3  # deferred, as in the publish handler
 
-    from .config import require_env
-
-    require_env(os.environ, "INDEX_TABLE", "SITE_BUCKET", "DISTRIBUTION_ID")
+    c = config()
     session = boto3.session.Session()
-    cfg = parallel.client_config()
+    client_config = parallel.client_config()
     return SearchJob(
-        SearchStore(session.client("dynamodb", config=cfg), os.environ["INDEX_TABLE"]),
-        session.client("s3", config=cfg),
-        os.environ["SITE_BUCKET"],
-        Invalidator(session.client("cloudfront"), os.environ["DISTRIBUTION_ID"], path_limit=100),
-        os.environ.get("SITE_LANGUAGE") or "en",
-        float(os.environ.get("SEARCH_GRACE_SECONDS") or DEFAULT_GRACE_SECONDS),
+        SearchStore(session.client("dynamodb", config=client_config), c.index_table),
+        session.client("s3", config=client_config),
+        c.site_bucket,
+        Invalidator(session.client("cloudfront"), c.distribution_id, path_limit=100),
+        c.site_language,
+        c.grace,
     )
 
 
@@ -207,4 +267,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def reset() -> None:
     """Forget the cached clients and settings (the local stack sets a new environment)."""
+    config.cache_clear()
     _job.cache_clear()
