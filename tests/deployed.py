@@ -6,7 +6,11 @@ handler under it, as Lambda imports it: `Handler` (app.handler) from the functio
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -118,3 +122,22 @@ def handler_location(function: str = "PublishFunction") -> tuple[Path, str, str]
     props = template()["Resources"][function]["Properties"]
     module, _, attr = props["Handler"].partition(".")
     return ROOT / props["CodeUri"], module, attr
+
+
+def run_as_deployed(function: str, child: str, args: list[str], **parameters: str) -> Any:
+    """What `child` (Python code run with the handler's module and `args` as sys.argv[1:])
+    prints as JSON on its last line, run in a fresh interpreter as Lambda would: in the function's
+    code directory, with the layer on the path and the environment template.yaml deploys."""
+    code_dir, module, _ = handler_location(function)
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
+    env = keep | lambda_env(function, **parameters) | {"PYTHONPATH": str(LAYER)}
+    proc = subprocess.run(
+        [sys.executable, "-c", child, module, *args],
+        cwd=code_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -6,12 +6,16 @@ publishes cross several page boundaries (the same code runs with 20 on the site)
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
+from stitchpress.aws.storage import SiteStore
+from stitchpress.core.events import changes_from_s3_event
 from stitchpress.service import pages as pages_module
+from stitchpress.service.publish import Publisher
 from tests.functional.conftest import Aws
-from tests.helpers import draft, publish, s3_event
+from tests.helpers import draft, publish, s3_event, upload
 
 SIZE = 3
 FRONT = "tags/t/index.html"
@@ -94,3 +98,60 @@ def test_departures_keep_older_pages_and_remove_emptied_ones(aws: Aws) -> None:
     # A newer arrival brings the page back with the same posts a reader would expect.
     post(aws, 13)
     assert [t for _, ts in crawl(aws) for t in ts] == [f"P{k}" for k in range(13, 0, -1) if k != 5]
+
+
+def test_a_publish_reads_only_the_listing_pages_it_may_change(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Was: every publish also rendered and looked up (HeadObject) the two newest numbered pages
+    # of each listing of the post, unchanged unless the post filled a new page: a publish on a
+    # big site made ~10 more calls than on a small one.
+    looked_up: list[str] = []
+    digest = SiteStore.digest
+
+    def recorded(store: SiteStore, key: str) -> str | None:
+        looked_up.append(key)
+        return digest(store, key)
+
+    monkeypatch.setattr(SiteStore, "digest", recorded)
+    for n in range(1, 12):
+        before = listing_pages(aws)
+        looked_up.clear()
+        post(aws, n)
+        after = listing_pages(aws)
+        rewritten = {k for k in after if before.get(k) != after[k]}
+        extra = {k for k in looked_up if k in after} - rewritten
+        # One post short of a new page, the newest numbered page is looked at too: a retry
+        # cannot tell whether its change added the post or removed one (then that page's
+        # "newer" link moved back to the front page).
+        newest = f"tags/t/page/{n // SIZE - 1}/index.html"
+        assert extra == (set() if (n + 1) % SIZE or n < 2 * SIZE else {newest}), n
+    assert len(crawl(aws)) == 3  # the front page and two numbered ones
+
+
+def test_a_new_numbered_page_is_written_when_a_later_publish_lands_meanwhile(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(1, 6):
+        post(aws, n)
+    slow = Publisher(aws.stack.config, aws.s3, aws.ddb, aws.cloudfront)
+    read = slow.index.listings_named
+    interleaved: list[bool] = []
+
+    def listings_after_another_publish(*args: Any, **kwargs: Any) -> Any:
+        if not interleaved:  # P6 fills the first numbered page; P7 lands before P6 renders
+            interleaved.append(True)
+            post(aws, 7)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(slow.index, "listings_named", listings_after_another_publish)
+    key = "drafts/2025-03-06-p6.md"
+    version = upload(aws, key, draft("P6", "2025-03-06", ["t"]))
+    slow.begin()
+    (change,) = changes_from_s3_event(s3_event(aws, key, version=version))
+    assert slow.apply(change).status == "published" and interleaved
+    slow.flush("slow")
+    # P7 saw 7 posts, one numbered page it did not make; P6 saw P7's change, and wrote it.
+    pages = crawl(aws)
+    assert [p for p, _ in pages] == [FRONT, "tags/t/page/1/index.html"]
+    assert [t for _, ts in pages for t in ts] == [f"P{k}" for k in range(7, 0, -1)]

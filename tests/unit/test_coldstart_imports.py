@@ -8,14 +8,9 @@ never used by that function or built on the first event (the AWS clients, the re
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.deployed import LAYER, handler_location, lambda_env
+from tests.deployed import run_as_deployed
 
 CHILD = """
 import importlib, json, sys
@@ -42,19 +37,7 @@ LEFT_OUT: dict[str, list[str]] = {
 
 
 def loaded_after_import(function: str, modules: list[str]) -> list[str]:
-    code_dir, module, _ = handler_location(function)
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
-    env = keep | lambda_env(function) | {"PYTHONPATH": str(LAYER)}
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, module, *modules],
-        cwd=code_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    loaded: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    loaded: list[str] = run_as_deployed(function, CHILD, modules)
     return loaded
 
 

@@ -4,6 +4,7 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,13 @@ from tests.deployed import LAYER, function_env, handler_location, lambda_env
 ROOT = Path(__file__).resolve().parents[2]
 # What the Lambda runtime (not template.yaml) sets: tests/deployed.py's lambda_env.
 LAMBDA_RUNTIME = set(lambda_env("SweepFunction")) - set(function_env("SweepFunction"))
+
+
+def refusal(read: Callable[[dict[str, str]], object], env: dict[str, str]) -> str:
+    """The message of the ConfigError a function's settings reader raises on `env`."""
+    with pytest.raises(ConfigError) as e:
+        read(env)
+    return str(e.value)
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -89,9 +97,7 @@ def test_the_deployed_environment_is_a_valid_lambda_config() -> None:
 
 
 def test_lambda_mode_refuses_a_missing_site_url_naming_what_sets_it() -> None:
-    with pytest.raises(ConfigError) as e:
-        Config.from_env(deployed_env(SITE_URL=None))
-    message = str(e.value)
+    message = refusal(Config.from_env, deployed_env(SITE_URL=None))
     assert "SITE_URL is missing" in message
     assert "Output SiteUrl" in message and "DomainName" in message
     # Outside Lambda (no AWS_LAMBDA_FUNCTION_NAME), the local default stands.
@@ -123,20 +129,14 @@ def test_lambda_mode_refuses_a_malformed_site_url(url: str) -> None:
 def test_lambda_mode_names_each_bad_variable_and_its_source(
     name: str, value: str | None, source: str
 ) -> None:
-    with pytest.raises(ConfigError) as e:
-        Config.from_env(deployed_env(**{name: value}))
-    problem = str(e.value).split(": ", 1)[1]
+    problem = refusal(Config.from_env, deployed_env(**{name: value})).split(": ", 1)[1]
     assert problem.startswith(f"{name} is ") and problem.endswith(f"{source})")
 
 
 def test_every_problem_in_one_message() -> None:
-    with pytest.raises(ConfigError) as e:
-        Config.from_env(deployed_env(SITE_URL="example.com", SITE_BUCKET=None, MAX_DRAFT_BYTES="-1"))
-    assert [p.split()[0] for p in str(e.value).split(": ", 1)[1].split("; ")] == [
-        "SITE_BUCKET",
-        "SITE_URL",
-        "MAX_DRAFT_BYTES",
-    ]
+    env = deployed_env(SITE_URL="example.com", SITE_BUCKET=None, MAX_DRAFT_BYTES="-1")
+    problems = refusal(Config.from_env, env).split(": ", 1)[1].split("; ")
+    assert [p.split()[0] for p in problems] == ["SITE_BUCKET", "SITE_URL", "MAX_DRAFT_BYTES"]
 
 
 def test_description_and_author_may_be_empty_in_lambda() -> None:
@@ -158,9 +158,7 @@ def test_the_image_function_checks_its_environment_the_same_way() -> None:
     assert ImageConfig.from_env(env).publish_queue_url.startswith("https://sqs.")
     env["PUBLISH_QUEUE_URL"] = "publish-queue"
     del env["MAX_IMAGE_BYTES"]
-    with pytest.raises(ConfigError) as e:
-        ImageConfig.from_env(env)
-    assert str(e.value) == (
+    assert refusal(ImageConfig.from_env, env) == (
         "the image function's configuration (Lambda): PUBLISH_QUEUE_URL is 'publish-queue': expected an"
         " absolute http(s) URL such as https://blog.example.com (template.yaml: resource PublishQueue,"
         " Output PublishQueueUrl); MAX_IMAGE_BYTES is missing (template.yaml: parameter MaxImageBytes)"
@@ -174,9 +172,7 @@ def test_the_sweep_checks_its_environment_the_same_way() -> None:
     assert SweepConfig.from_env(env).lookahead == 60
     env["SWEEP_LOOKAHEAD_SECONDS"] = "3600"  # past SQS's longest delay
     del env["SEARCH_QUEUE_URL"]
-    with pytest.raises(ConfigError) as e:
-        SweepConfig.from_env(env)
-    assert str(e.value) == (
+    assert refusal(SweepConfig.from_env, env) == (
         "the sweep function's configuration (Lambda): SEARCH_QUEUE_URL is missing (template.yaml:"
         " resource SearchQueue, Output SearchQueueUrl); SWEEP_LOOKAHEAD_SECONDS is '3600': expected a"
         " number of seconds from 0 to 900 (template.yaml: SweepFunction's Environment)"
@@ -194,9 +190,7 @@ def test_the_search_function_checks_its_environment_the_same_way() -> None:
     env["SEARCH_GRACE_SECONDS"] = "a day"
     env["SITE_BUCKET"] = "Site_Bucket"
     del env["SITE_LANGUAGE"]
-    with pytest.raises(ConfigError) as e:
-        SearchConfig.from_env(env)
-    assert str(e.value) == (
+    assert refusal(SearchConfig.from_env, env) == (
         "the search function's configuration (Lambda): SITE_BUCKET is 'Site_Bucket': expected an S3"
         " bucket name (3-63 lowercase letters, digits, dots, hyphens) (template.yaml: resource"
         " SiteBucket, Output SiteBucketName); SITE_LANGUAGE is missing (template.yaml: parameter"
@@ -219,9 +213,7 @@ def test_the_rebuild_function_checks_its_environment_the_same_way() -> None:
     assert config.queue_url.startswith("https://sqs.")
     del env["SITE_URL"]
     env["REBUILD_QUEUE_URL"] = "rebuild-queue"
-    with pytest.raises(ConfigError) as e:
-        RebuildConfig.from_env(env)
-    assert str(e.value) == (
+    assert refusal(RebuildConfig.from_env, env) == (
         "the rebuild function's configuration (Lambda): SITE_URL is missing (template.yaml: parameter"
         " DomainName, else the Distribution's domain, Output SiteUrl); REBUILD_QUEUE_URL is"
         " 'rebuild-queue': expected an absolute http(s) URL such as https://blog.example.com"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from stitchpress.core.model import PostSummary, Term
-from stitchpress.core.plan import Change, first_page, listing_path, numbered_pages_gone, sitemap_path
+from stitchpress.core.plan import (
+    Change,
+    first_page,
+    listing_path,
+    numbered_pages_gone,
+    relinked_from,
+    sitemap_path,
+)
 
 
 def post(
@@ -60,3 +67,12 @@ def test_the_first_page_to_render_is_where_a_touched_post_is() -> None:
     assert first_page(81, [], every_page=False, size=20) == 2
     assert first_page(81, [80], every_page=False, size=20) == 1  # the oldest post moved
     assert first_page(81, [], every_page=True, size=20) == 1
+    # The listing's own last change, which did not move page links: only the front page.
+    assert first_page(81, [], every_page=False, size=20, relinked=relinked_from(81, 20)) == 4
+    assert first_page(81, [80], every_page=False, size=20, relinked=4) == 1
+
+
+def test_only_a_change_of_the_number_of_numbered_pages_relinks_them() -> None:
+    # 60 posts: a new page 2, and page 1's "newer" link moved to it. 59 (one fewer than 60):
+    # page 2 went, and page 1's "newer" link is back on the front page. 41: nothing moved.
+    assert [relinked_from(n, 20) for n in (40, 41, 58, 59, 60, 61, 79)] == [0, 2, 2, 1, 1, 3, 2]

@@ -8,15 +8,10 @@ sys.modules: a module-presence check, not a timing test.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from stitchpress.service.tracing import sdk_tracing
-from tests.deployed import LAYER, handler_location, lambda_env
+from tests.deployed import handler_location, run_as_deployed
 
 FUNCTIONS = ["PublishFunction", "ImageFunction", "SweepFunction"]
 
@@ -29,19 +24,8 @@ print(json.dumps({"xray": "aws_xray_sdk" in sys.modules, "wrapped": wrapped}))
 
 
 def import_as_deployed(function: str, **parameters: str) -> dict[str, bool]:
-    code_dir, module, attr = handler_location(function)
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "LAMBDA_"))}
-    env = keep | lambda_env(function, **parameters) | {"PYTHONPATH": str(LAYER)}
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, module, attr],
-        cwd=code_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result: dict[str, bool] = json.loads(proc.stdout.strip().splitlines()[-1])
+    _, _, attr = handler_location(function)
+    result: dict[str, bool] = run_as_deployed(function, CHILD, [attr], **parameters)
     return result
 
 

@@ -69,6 +69,7 @@ class Listing:
     count: int
     version: int
     updated: datetime = datetime(1970, 1, 1, tzinfo=UTC)  # when a publish last changed it
+    writer: str = ""  # the order of the event that changed it last ("" before that was kept)
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def _listing(name: str, item: dict[str, Any]) -> Listing:
         count=int(item.get("c", {}).get("N", "0")),
         version=int(item.get("v", {}).get("N", "0")),
         updated=datetime.fromisoformat(updated) if updated else datetime(1970, 1, 1, tzinfo=UTC),
+        writer=item.get("w", {}).get("S", ""),
     )
 
 
@@ -413,7 +415,7 @@ class PostIndex:
                 )
         for name in sorted(set(new) | set(old_names)):
             delta = (name in new) - (name in old_names)
-            ops.append(self._bump(name, new.get(name) or old_names.get(name, ""), delta))
+            ops.append(self._bump(name, new.get(name) or old_names.get(name, ""), delta, order))
         if search_text is not None and (old is None or old.state.get(search_store.STATE_KEY) != mark):
             ops += search_store.put_ops(self.table, post, search_text, clock.now())
         self._transact(ops)
@@ -439,7 +441,7 @@ class PostIndex:
                     }
                 }
             )
-            ops.append(self._bump(name, names[name], -1))
+            ops.append(self._bump(name, names[name], -1, order))
         ops += search_store.delete_ops(self.table, old.summary.source_key, clock.now())
         self._transact(ops)
 
@@ -472,16 +474,18 @@ class PostIndex:
         item = self.db.get_item(TableName=self.table, Key=_url_key(url), ConsistentRead=True).get("Item")
         return str(item["owner"]["S"]) if item else None
 
-    def _bump(self, name: str, title: str, delta: int) -> dict[str, Any]:
+    def _bump(self, name: str, title: str, delta: int, order: str) -> dict[str, Any]:
+        """A listing's change: its count and version, and which event (`order`) changed it last."""
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": _listing_key(name),
-                "UpdateExpression": "SET #t = :t, #u = :u ADD #v :one, #c :d",
-                "ExpressionAttributeNames": {"#t": "title", "#u": "updated", "#v": "v", "#c": "c"},
+                "UpdateExpression": "SET #t = :t, #u = :u, #w = :w ADD #v :one, #c :d",
+                "ExpressionAttributeNames": {"#t": "title", "#u": "updated", "#w": "w", "#v": "v", "#c": "c"},
                 "ExpressionAttributeValues": {
                     ":t": {"S": title},
                     ":u": {"S": clock.now().isoformat(timespec="seconds")},
+                    ":w": {"S": order},
                     ":one": {"N": "1"},
                     ":d": {"N": str(delta)},
                 },

@@ -133,14 +133,37 @@ def wanted_posts(count: int, every_page: bool, size: int = PAGE_SIZE) -> int:
     return count if every_page else max(size, count - max(0, paging.numbered(count, size) - 2) * size)
 
 
-def first_page(count: int, newer_counts: Iterable[int], every_page: bool, size: int = PAGE_SIZE) -> int:
+def first_page(
+    count: int,
+    newer_counts: Iterable[int],
+    every_page: bool,
+    size: int = PAGE_SIZE,
+    *,
+    relinked: int | None = None,
+) -> int:
     """The oldest numbered page to render: where a touched post is or was (`newer_counts`: how
-    many posts are newer than each), and never later than the page before the newest."""
+    many posts are newer than each), and no later than `relinked` (the oldest page whose links
+    the listing's change of size moved, see relinked_from; unknown: the page before the newest).
+    Past the newest (`numbered(count) + 1`): none to render."""
     pages = paging.numbered(count, size)
-    first = 1 if every_page else pages
+    first = 1 if every_page else pages + 1
     for newer in newer_counts:
         first = min(first, paging.page_of(count - 1 - newer, size))
-    return max(1, min(first, pages - 1))
+    first = min(first, pages - 1 if relinked is None else relinked)
+    return max(1, first)
+
+
+def relinked_from(count: int, size: int = PAGE_SIZE) -> int:
+    """The oldest numbered page whose links one post more or less moved, for a listing that has
+    `count` posts now (a change may add a post or remove one; either is assumed): with a new
+    numbered page, the page before it ("newer" now leads to the new one); with one page fewer,
+    the newest ("newer" leads to the front page again). `numbered(count) + 1` for none."""
+    pages = paging.numbered(count, size)
+    if pages != paging.numbered(count - 1, size):
+        return pages - 1
+    if pages != paging.numbered(count + 1, size):
+        return pages
+    return pages + 1
 
 
 def numbered_pages_gone(base: str, count: int, size: int = PAGE_SIZE) -> list[str]:

@@ -27,6 +27,7 @@ from ..core.plan import (
     listing_path,
     newer_among,
     numbered_pages_gone,
+    relinked_from,
     sitemap_path,
     wanted_posts,
 )
@@ -157,7 +158,13 @@ class Pages:
 
     # --- listings ---------------------------------------------------------------------------
 
-    def listing_pages(self, listing: Listing, touched: list[PostSummary], every_page: bool) -> list[Page]:
+    def listing_pages(
+        self, listing: Listing, touched: list[PostSummary], every_page: bool, order: str | None = None
+    ) -> list[Page]:
+        """The listing's pages a change of the `touched` posts changes (all with `every_page`).
+        `order`: the event whose change this is; when it is still the listing's last change, its
+        count tells whether the numbered pages were resized; otherwise (a concurrent or later
+        change, or an older index) the two newest numbered pages are rendered in case."""
         name, count, title = listing.name, listing.count, listing.title
         base = listing_path(name)
         kind = name.partition("/")[0]
@@ -178,7 +185,9 @@ class Pages:
             for post in touched:
                 newer = newer_among(posts, post, want)
                 newer_counts.append(self.index.newer_than(name, post) if newer is None else newer)
-            low = first_page(count, newer_counts, every_page, size)
+            own = order is not None and listing.writer == order
+            relinked = relinked_from(count, size) if own else None
+            low = first_page(count, newer_counts, every_page, size, relinked=relinked)
             need = count - (low - 1) * size if pages else count
             if need > len(posts) == want:
                 posts = self.index.newest(name, need)

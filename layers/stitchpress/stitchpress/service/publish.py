@@ -346,7 +346,7 @@ class Publisher:
         if static_due:
             also.append(self.pages.static_pages)
         changed = self._write_listings(
-            names, plan.touched, also=also, again=[own_and_neighbours], record=record
+            names, plan.touched, also=also, again=[own_and_neighbours], record=record, order=change.order
         )
         if static_due:
             self.index.set_static_fingerprint(self._fingerprint)
@@ -365,6 +365,7 @@ class Publisher:
         also: Iterable[PageJob] = (),
         again: Iterable[PageJob] = (),
         record: Callable[[list[str]], None] | None = None,
+        order: str | None = None,
     ) -> list[str]:
         """Render the listings (and the pages of the `also` and `again` jobs) and write them,
         each step concurrently, then re-check the listings' versions: a listing another publish
@@ -378,7 +379,7 @@ class Publisher:
             jobs: list[PageJob] = [
                 *extra,
                 *repeat,
-                *(partial(self.pages.listing_pages, before[n], touched, every_page) for n in pending),
+                *(partial(self.pages.listing_pages, before[n], touched, every_page, order) for n in pending),
             ]
             pages = [page for job_pages in parallel.call_all(jobs) for page in job_pages]
             changed.update(self.site.write_changed(pages, record))
