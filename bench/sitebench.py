@@ -57,7 +57,9 @@ from stitchpress.core.pipeline import compile_draft
 from stitchpress.local.runtime import LocalContext, sqs_batch_event
 from stitchpress.local.stack import Stack, create_stack
 from stitchpress.service.publish import Publisher
-from tests.moto_speed import _UNPATCHED, moto_plain_json, moto_transaction_backup
+from tests.moto_speed import _UNPATCHED, moto_one_call_at_a_time, moto_plain_json, moto_transaction_backup
+
+moto_one_call_at_a_time()  # each call atomic, as on AWS (moto's backends are not thread-safe)
 
 PRELOAD_ORDER = "t:2025-01-01T00:00:00.000Z"  # the order of the (imagined) events that published the corpus
 

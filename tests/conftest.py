@@ -26,6 +26,10 @@ from pathlib import Path
 import moto  # noqa: F401  - before boto3, as moto's docs require
 import pytest
 
+from tests.moto_speed import moto_one_call_at_a_time
+
+moto_one_call_at_a_time()
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DRAFT = ROOT / "examples" / "drafts" / "2025-09-21-meta-ai-investment.md"
 # The example post with a picture, and the picture (uploaded as drafts/img/ai-capex.png).

@@ -12,6 +12,28 @@ from typing import Any
 BACKUP_MODES = ("per-item", "once", "none")
 
 
+def moto_one_call_at_a_time() -> None:
+    """Make each in-process moto call atomic, as every AWS call is. moto's backends are not
+    thread-safe: a DynamoDB transaction deep-copies the table while another thread's write changes
+    it ("dictionary changed size during iteration", seen when a rebuild chunk wrote search texts
+    in parallel). The local stack's server takes the same lock (stitchpress.local.runtime)."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = BotocoreStubber.process_request
+    if getattr(original, "one_at_a_time", False):
+        return
+    lock = threading.RLock()
+
+    def process_request(self: Any, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    process_request.one_at_a_time = True  # type: ignore[attr-defined]
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+
+
 @contextmanager
 def moto_transaction_backup(mode: str) -> Iterator[None]:
     """moto's transact_write_items deep-copies the whole table once per item of the transaction,
