@@ -27,7 +27,7 @@ from pathlib import Path
 import html5lib  # type: ignore[import-untyped]
 import pytest
 
-from stitchpress.local.session import local_stack
+from stitchpress.local.session import LocalRun, local_stack
 from tests.conftest import EXAMPLE_DRAFT, EXAMPLE_IMAGE, EXAMPLE_IMAGE_DRAFT, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -85,6 +85,7 @@ def site_url(chromium: Path) -> Iterator[str]:
         uploads.append(run.upload(english))
         reports = run.wait_for_reports(uploads)
         assert {r["status"] for r in reports.values()} == {"published"}, reports
+        _RUNS[run.site_url] = run
         yield run.site_url
 
 
@@ -211,23 +212,46 @@ def test_screenshots_of_a_post_with_a_picture(
     assert shot.stat().st_size > 20_000, f"{shot} looks blank ({shot.stat().st_size} bytes)"
 
 
+_RUNS: dict[str, LocalRun] = {}  # the stack behind each site_url, to explain a missing index
+_NO_INDEX: list[str] = []  # set once the index did not come: the other searches fail at once
+
+
 def search_index_ready(site_url: str, posts: int, timeout: float = 90) -> None:
     """Wait for the search job (started by the stack's sweep once the publishes pause) to put an
     index of `posts` pages on the site."""
     import json
     import time
 
+    if _NO_INDEX:
+        pytest.fail(_NO_INDEX[0], pytrace=False)
     deadline = time.monotonic() + timeout
+    seen: object = "no pagefind/pagefind-entry.json"
     while True:
         try:
             with urllib.request.urlopen(site_url + "/pagefind/pagefind-entry.json", timeout=10) as resp:
                 entry = json.load(resp)
+            seen = {name: lang["page_count"] for name, lang in entry["languages"].items()}
             if sum(lang["page_count"] for lang in entry["languages"].values()) == posts:
                 return
-        except (OSError, ValueError):
-            pass
-        assert time.monotonic() < deadline, "no search index: the search job did not run"
+        except (OSError, ValueError) as e:
+            seen = f"no index ({e})"
+        if time.monotonic() > deadline:
+            _NO_INDEX.append(
+                f"no search index of {posts} pages after {timeout:g} s: {seen}; {_why(site_url)}"
+            )
+            pytest.fail(_NO_INDEX[0], pytrace=False)
         time.sleep(0.5)
+
+
+def _why(site_url: str) -> str:
+    run = _RUNS.get(site_url)
+    if run is None or run.sweeper is None or run.search_worker is None:
+        return "no stack"
+    sweeper, worker = run.sweeper, run.search_worker
+    return (
+        f"{sweeper.sweeps} sweeps started {sweeper.searches} search jobs (errors: {sweeper.errors[-3:]!r}); "
+        f"the search worker ran {worker.invocations} invocations (errors: {worker.errors[-3:]!r})"
+    )
 
 
 @pytest.mark.parametrize(
