@@ -195,6 +195,10 @@ def _url_key(url: str) -> dict[str, Any]:
     return {"pk": {"S": f"URL#{url}"}, "sk": {"S": "URL"}}
 
 
+def _post_key(source_key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"POST#{source_key}"}, "sk": {"S": "POST"}}
+
+
 def _head_key(source_key: str) -> dict[str, Any]:
     return {"pk": {"S": f"HEAD#{source_key}"}, "sk": {"S": "HEAD"}}
 
@@ -323,7 +327,7 @@ class PostIndex:
     def get_post(self, source_key: str) -> IndexedPost | None:
         resp = self.db.get_item(
             TableName=self.table,
-            Key={"pk": {"S": f"POST#{source_key}"}, "sk": {"S": "POST"}},
+            Key=_post_key(source_key),
             ConsistentRead=True,
         )
         item = resp.get("Item")
@@ -335,10 +339,7 @@ class PostIndex:
         wanted = sorted(set(source_keys))
         out: dict[str, IndexedPost] = {}
         for start in range(0, len(wanted), MAX_BATCH_GET_KEYS):
-            keys = [
-                {"pk": {"S": f"POST#{k}"}, "sk": {"S": "POST"}}
-                for k in wanted[start : start + MAX_BATCH_GET_KEYS]
-            ]
+            keys = [_post_key(k) for k in wanted[start : start + MAX_BATCH_GET_KEYS]]
             for item in self._batch_get(keys):
                 post = _indexed(item)
                 out[post.summary.source_key] = post
@@ -381,8 +382,7 @@ class PostIndex:
                 "Put": {
                     "TableName": self.table,
                     "Item": {
-                        "pk": {"S": f"POST#{post.source_key}"},
-                        "sk": {"S": "POST"},
+                        **_post_key(post.source_key),
                         **summary,
                         "state": {"M": {k: {"S": v} for k, v in state.items()}},
                     },
@@ -427,7 +427,7 @@ class PostIndex:
             {
                 "Delete": {
                     "TableName": self.table,
-                    "Key": {"pk": {"S": f"POST#{old.summary.source_key}"}, "sk": {"S": "POST"}},
+                    "Key": _post_key(old.summary.source_key),
                 }
             },
             self._release(old.summary.url, old.summary.source_key),
@@ -523,7 +523,7 @@ class PostIndex:
                     {
                         "ConditionCheck": {
                             "TableName": self.table,
-                            "Key": {"pk": {"S": f"POST#{post.summary.source_key}"}, "sk": {"S": "POST"}},
+                            "Key": _post_key(post.summary.source_key),
                             "ConditionExpression": "#st = :st",
                             "ExpressionAttributeNames": {"#st": "state"},
                             "ExpressionAttributeValues": {

@@ -28,7 +28,7 @@ STALE_PREFIX = "STALE#"
 STALE_KEYS_PER_ITEM = 5_000  # ~40 bytes a key before compression: well under DynamoDB's 400 KB
 
 
-def _text_key(source_key: str) -> dict[str, Any]:
+def text_key(source_key: str) -> dict[str, Any]:
     return {"pk": PK, "sk": {"S": f"POST#{source_key}"}}
 
 
@@ -58,14 +58,10 @@ def digest(post: PostSummary, text: bytes) -> str:
     return h.hexdigest()[:32]
 
 
-def text_key(source_key: str) -> dict[str, Any]:
-    return _text_key(source_key)
-
-
 def text_item(post: PostSummary, text: bytes) -> dict[str, Any]:
     """The post's search record, as a publish writes it (and a rebuild compares it)."""
     item = {
-        **_text_key(post.source_key),
+        **text_key(post.source_key),
         "url": {"S": post.url},
         "title": {"S": post.title},
         "date": {"S": post.date.isoformat()},
@@ -83,7 +79,7 @@ def put_ops(table: str, post: PostSummary, text: bytes, now: datetime) -> list[d
 
 def delete_ops(table: str, source_key: str, now: datetime) -> list[dict[str, Any]]:
     """Transaction items of an unpublish."""
-    return [{"Delete": {"TableName": table, "Key": _text_key(source_key)}}, mark_op(table, now)]
+    return [{"Delete": {"TableName": table, "Key": text_key(source_key)}}, mark_op(table, now)]
 
 
 class SearchStore:

@@ -95,6 +95,11 @@ def rebuild_range(
         )
     # Search texts as a publish keeps them: a site published before search existed gets them
     # here, and search is marked due (the index writes only the missing or different ones).
-    texts = [(entry, search.pack(search.text_of(html))) for key, (entry, html) in sorted(bodies.items())]
-    index.keep_search_texts([(entry, text) for entry, text in texts if entry.summary.source_key in urls])
+    index.keep_search_texts(
+        [
+            (entry, search.pack(search.text_of(html)))
+            for key, (entry, html) in sorted(bodies.items())
+            if key in urls
+        ]
+    )
     return sorted(changed)
