@@ -142,7 +142,13 @@ def build(records: Iterable[Record], out_dir: Path) -> int:
         writer.join()
         if failure:
             raise failure[0]
-        service.call({"type": "WriteFiles", "index_id": index_id, "output_path": str(out_dir)})
+        # The bundle in the answer itself, written here. With WriteFiles, two CI runs under load
+        # uploaded an unreadable pagefind-entry.json and a changed pagefind-ui.js, most likely
+        # files Pagefind had not finished writing. GetFiles gives the same files, byte for byte.
+        for file in service.call({"type": "GetFiles", "index_id": index_id})["files"]:
+            path = out_dir / file["path"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64decode(file["content"]))
         return received
     finally:
         service.close()
